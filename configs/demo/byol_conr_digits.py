@@ -1,0 +1,140 @@
+# The embedded default: ConNR on scikit-learn's bundled digits (1,797 real
+# 8x8 images, 10 classes), on 2 CPU cores in a few minutes.
+# BYOL warm-up, then the group-aware stage with ConAff neighbourhoods,
+# boundary filtering and progressive relaxation - the paper's recipe
+# (DESIGN §1) scaled down: a narrow ResNet-18 (CIFAR stem), short schedule.
+_base_ = ['../_base_/default_runtime.py']
+
+num_clusters = 10
+img_size = 16
+max_epochs = 100
+warmup_epochs = 5
+conr_start_epoch = 70  # t0: last 30% of the run is ConNR (paper: 800/1000)
+relax_end_epoch = 85  # T: fraction reaches 1 after 15 epochs (paper: 50)
+start_fraction = 0.8  # fr0 (official config)
+
+model = dict(
+    type='ConNR',
+    base_momentum=0.01,
+    data_preprocessor=dict(
+        type='SelfSupDataPreprocessor',
+        mean=[127.5, 127.5, 127.5],
+        std=[127.5, 127.5, 127.5],
+        to_rgb=False),
+    backbone=dict(
+        type='ResNet_CIFAR',
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        norm_cfg=dict(type='BN')),
+    neck=dict(
+        type='NonLinearNeck',
+        in_channels=256,
+        hid_channels=512,
+        out_channels=128,
+        num_layers=2,
+        with_bias=True,
+        with_last_bn=False,
+        with_avg_pool=True,
+        norm_cfg=dict(type='BN1d')),
+    head=dict(
+        type='GroupAwareBYOLHead',
+        predictor=dict(
+            type='NonLinearNeck',
+            in_channels=128,
+            hid_channels=512,
+            out_channels=128,
+            num_layers=2,
+            with_bias=True,
+            with_last_bn=False,
+            with_avg_pool=False,
+            norm_cfg=dict(type='BN1d')),
+        loss=dict(type='CosineSimilarityLoss')),
+    neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
+)
+
+# Digits are not mirror-symmetric: no horizontal flip; mild crops and
+# contrast changes instead of colour jitter on grey images.
+def view_pipeline(crop_scale):
+    return [
+        dict(
+            type='RandomResizedCrop',
+            scale=img_size,
+            crop_ratio_range=crop_scale,
+            aspect_ratio_range=(3. / 4., 4. / 3.),
+            backend='pillow'),
+        dict(
+            type='RandomApply',
+            transforms=[dict(type='ColorJitter', brightness=0.4,
+                             contrast=0.4)],
+            prob=0.8),
+    ]
+
+
+train_pipeline = [
+    dict(
+        type='MultiView', num_views=2, transforms=[view_pipeline((0.4, 1.))]),
+    dict(type='PackInputs'),
+]
+stage2_train_pipeline = [
+    dict(
+        type='MultiView', num_views=2,
+        transforms=[view_pipeline((0.6, 1.))]),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='PackInputs')]
+dataset = dict(type='Digits', scale=2, pipeline=train_pipeline)
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    drop_last=True,
+    dataset=dataset)
+feature_dataloader = dict(
+    batch_size=512,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='Digits', scale=2, pipeline=test_pipeline))
+val_dataloader = feature_dataloader
+test_dataloader = feature_dataloader
+val_evaluator = dict(
+    type='ClusteringMetric', num_clusters=num_clusters,
+    kmeans_cfg=dict(n_init=5))
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
+         eta_min=0., by_epoch=True, begin=warmup_epochs, end=max_epochs,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=10)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+custom_hooks = [
+    dict(type='ConAffNeckHook', start_epoch=conr_start_epoch,
+         stage2_pipeline=stage2_train_pipeline),
+    dict(
+        type='BoundaryFilterHook',
+        dataloader=feature_dataloader,
+        num_clusters=num_clusters,
+        start_epoch=conr_start_epoch,
+        end_epoch=relax_end_epoch,
+        start_fraction=start_fraction,
+        kmeans_cfg=dict(n_init=3, max_iter=50, spherical=True)),
+]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=7),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))
+randomness = dict(seed=0, deterministic=False)
+dataset_name = 'digits'

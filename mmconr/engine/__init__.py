@@ -1,0 +1,5 @@
+import mmpretrain.engine  # noqa: F401
+
+from .hooks import BoundaryFilterHook, ConAffNeckHook, extract_dataset_features
+
+__all__ = ['BoundaryFilterHook', 'ConAffNeckHook', 'extract_dataset_features']

@@ -1,0 +1,196 @@
+"""BoundaryFilterHook: per-epoch k-means for online boundary detection."""
+from typing import Optional
+
+import torch
+from mmengine import dist
+from mmengine.hooks import Hook
+from mmengine.utils import ProgressBar
+
+from mmconr.evaluation import cluster_metrics, cluster_purity, kmeans
+from mmconr.models.boundary import relaxed_fraction
+from mmconr.registry import HOOKS
+from .conaff_neck_hook import unwrap
+
+
+@torch.no_grad()
+def extract_dataset_features(model, dataloader, show_progress: bool = True):
+    """Target features of every dataset index, distributed and padding-safe.
+
+    Every rank embeds its share of the (non-shuffled) dataloader, scatters
+    the features into an (N, D) sum by ``sample_idx`` with per-index counts,
+    and both are all-reduced; samples a padded sampler visits twice are
+    averaged, not double counted.
+
+    Returns:
+        (feats FloatTensor (N, D), gt_labels LongTensor (N,), -1 if absent).
+    """
+    num_samples = len(dataloader.dataset)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    feats = counts = None
+    gt_labels = torch.full((num_samples, ), -1, dtype=torch.long,
+                           device=device)
+    progress = ProgressBar(len(dataloader)) if (
+        show_progress and dist.is_main_process()) else None
+    try:
+        for data in dataloader:
+            data = model.data_preprocessor(data, False)
+            inputs = data['inputs']
+            if isinstance(inputs, (list, tuple)):
+                inputs = inputs[0]
+            batch_feats = model.extract_target_feat(inputs)
+            idx = torch.tensor([s.sample_idx for s in data['data_samples']],
+                               device=device)
+            if feats is None:
+                feats = torch.zeros(num_samples, batch_feats.shape[1],
+                                    device=device)
+                counts = torch.zeros(num_samples, device=device)
+            feats.index_add_(0, idx, batch_feats)
+            counts.index_add_(0, idx, torch.ones_like(idx, dtype=torch.float))
+            labels = [
+                int(s.gt_label.reshape(-1)[0]) if 'gt_label' in s else -1
+                for s in data['data_samples']
+            ]
+            gt_labels[idx] = torch.tensor(labels, device=device)
+            if progress is not None:
+                progress.update()
+    finally:
+        model.train(was_training)
+    if progress is not None:
+        print()
+    dist.all_reduce(feats, op='sum')
+    dist.all_reduce(counts, op='sum')
+    dist.all_reduce(gt_labels, op='max')
+    missing = (counts == 0).nonzero().flatten()
+    if missing.numel():
+        raise RuntimeError(
+            f'{missing.numel()} dataset indices were never embedded (first: '
+            f'{missing[:5].tolist()}); the feature dataloader must visit the '
+            'whole dataset')
+    return feats / counts[:, None], gt_labels
+
+
+@HOOKS.register_module()
+class BoundaryFilterHook(Hook):
+    """Online boundary detection and progressive relaxation (Eq. 9-13).
+
+    Before every group-aware epoch: target features of the whole training
+    set (test-time pipeline of ``dataloader``), k-means with
+    ``num_clusters`` on the main process, centroids + pseudo labels
+    broadcast to every rank, and together with the relaxed kept fraction
+    handed to the model. The state is saved in checkpoints.
+
+    Args:
+        dataloader: dataloader config over the training set with the test
+            pipeline and a non-shuffled sampler.
+        num_clusters: K.
+        start_epoch: first group-aware epoch t0 (0-based).
+        end_epoch: epoch T at which the kept fraction reaches 1; ``None``
+            switches progressive relaxation off.
+        start_fraction: fr0 in (0, 1].
+        kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`;
+            the seed is offset by the epoch.
+    """
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 dataloader: dict,
+                 num_clusters: int,
+                 start_epoch: int,
+                 end_epoch: Optional[int] = None,
+                 start_fraction: float = 0.8,
+                 kmeans_cfg: Optional[dict] = None) -> None:
+        relaxed_fraction(start_epoch, start_epoch, end_epoch, start_fraction)
+        if not isinstance(num_clusters, int) or num_clusters < 2:
+            raise ValueError(
+                f'num_clusters must be an integer >= 2, got {num_clusters!r}')
+        self.dataloader_cfg = dataloader
+        self.num_clusters = num_clusters
+        self.start_epoch = start_epoch
+        self.end_epoch = end_epoch
+        self.start_fraction = start_fraction
+        self.kmeans_cfg = dict(n_init=1, max_iter=50, seed=0, spherical=True)
+        self.kmeans_cfg.update(kmeans_cfg or {})
+        self._dataloader = None
+        self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
+
+    def before_train(self, runner) -> None:
+        model = unwrap(runner.model)
+        if not hasattr(model, 'set_boundary_state'):
+            raise TypeError('BoundaryFilterHook needs a ConNR-style model '
+                            'with set_boundary_state(); got '
+                            f'{type(model).__name__}')
+        num_samples = len(self._get_dataloader(runner).dataset)
+        if self.num_clusters > num_samples:
+            raise ValueError(
+                f'num_clusters={self.num_clusters} is larger than the '
+                f'{num_samples} samples of the training set')
+
+    def _get_dataloader(self, runner):
+        if self._dataloader is None:
+            self._dataloader = runner.build_dataloader(
+                self.dataloader_cfg, seed=runner.seed)
+        return self._dataloader
+
+    def before_train_epoch(self, runner) -> None:
+        epoch = runner.epoch
+        if epoch < self.start_epoch:
+            return
+        model = unwrap(runner.model)
+        fraction = relaxed_fraction(epoch, self.start_epoch, self.end_epoch,
+                                    self.start_fraction)
+        feats, gt_labels = extract_dataset_features(
+            model, self._get_dataloader(runner))
+        centroids = torch.zeros(self.num_clusters, feats.shape[1],
+                                device=feats.device)
+        labels = torch.zeros(feats.shape[0], dtype=torch.long,
+                             device=feats.device)
+        if dist.is_main_process():
+            cfg = dict(self.kmeans_cfg)
+            cfg['seed'] = cfg.get('seed', 0) + epoch
+            c, lab = kmeans(feats, self.num_clusters, **cfg)
+            centroids.copy_(c)
+            labels.copy_(lab)
+        dist.broadcast(centroids, src=0)
+        dist.broadcast(labels, src=0)
+        self.state = dict(
+            epoch=epoch,
+            centroids=centroids.cpu(),
+            pseudo_labels=labels.cpu(),
+            fraction=fraction)
+        model.set_boundary_state(centroids, labels, fraction)
+        self._log(runner, epoch, fraction, labels.cpu(), gt_labels.cpu())
+
+    def _log(self, runner, epoch, fraction, labels, gt_labels) -> None:
+        msg = f'BoundaryFilterHook: epoch {epoch}: kept fraction {fraction:.3f}'
+        scalars = dict(kept_fraction=fraction)
+        labelled = gt_labels >= 0
+        if labelled.any():
+            # Diagnostics only: ground truth never reaches the training.
+            scores = cluster_metrics(gt_labels, labels)
+            purity = cluster_purity(gt_labels[labelled], labels[labelled])
+            scalars.update(
+                pseudo_purity=100 * purity,
+                pseudo_acc=100 * scores['acc'],
+                pseudo_nmi=100 * scores['nmi'])
+            msg += (f', pseudo labels: purity {100 * purity:.2f} '
+                    f'ACC {100 * scores["acc"]:.2f} '
+                    f'NMI {100 * scores["nmi"]:.2f}')
+        runner.logger.info(msg)
+        runner.visualizer.add_scalars(
+            {f'boundary/{k}': v
+             for k, v in scalars.items()}, step=epoch)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.state is not None:
+            checkpoint['boundary_filter'] = dict(self.state)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get('boundary_filter')
+        if state is None:
+            return
+        self.state = dict(state)
+        unwrap(runner.model).set_boundary_state(state['centroids'],
+                                                state['pseudo_labels'],
+                                                state['fraction'])

@@ -1,0 +1,61 @@
+"""Clustering metrics: NMI, ACC (Hungarian matching) and ARI."""
+from typing import Dict
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import (adjusted_rand_score,
+                             normalized_mutual_info_score)
+
+
+def _to_numpy(labels, name: str) -> np.ndarray:
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f'{name} must be 1-D, got shape {labels.shape}')
+    return labels.astype(np.int64)
+
+
+def cluster_accuracy(gt_labels: np.ndarray, pred_labels: np.ndarray) -> float:
+    """Best one-to-one match of clusters to classes (Hungarian), as a
+    fraction of samples."""
+    classes, gt = np.unique(gt_labels, return_inverse=True)
+    clusters, pred = np.unique(pred_labels, return_inverse=True)
+    counts = np.zeros((len(clusters), len(classes)), dtype=np.int64)
+    np.add.at(counts, (pred, gt), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return float(counts[rows, cols].sum()) / len(gt_labels)
+
+
+def cluster_purity(gt_labels, pred_labels) -> float:
+    """Fraction of samples carrying the majority class of their cluster."""
+    gt = _to_numpy(gt_labels, 'gt_labels')
+    pred = _to_numpy(pred_labels, 'pred_labels')
+    _, gt = np.unique(gt, return_inverse=True)
+    _, pred = np.unique(pred, return_inverse=True)
+    counts = np.zeros((pred.max() + 1, gt.max() + 1), dtype=np.int64)
+    np.add.at(counts, (pred, gt), 1)
+    return float(counts.max(axis=1).sum()) / len(gt)
+
+
+def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
+    """NMI (arithmetic), ACC and ARI as fractions in [0, 1].
+
+    Samples whose ground-truth label is negative (e.g. STL-10's unlabeled
+    split, label -1) are ignored.
+    """
+    gt = _to_numpy(gt_labels, 'gt_labels')
+    pred = _to_numpy(pred_labels, 'pred_labels')
+    if gt.shape != pred.shape:
+        raise ValueError(f'gt_labels has {gt.shape[0]} entries but '
+                         f'pred_labels has {pred.shape[0]}')
+    keep = gt >= 0
+    if not keep.any():
+        raise ValueError('no sample has a ground-truth label >= 0; clustering '
+                         'metrics need labelled samples')
+    gt, pred = gt[keep], pred[keep]
+    return dict(
+        nmi=float(normalized_mutual_info_score(gt, pred)),
+        acc=cluster_accuracy(gt, pred),
+        ari=float(adjusted_rand_score(gt, pred)))

@@ -1,0 +1,15 @@
+import mmpretrain.models  # noqa: F401  (registers BYOL, ResNet, necks, ...)
+
+from .algorithms import ConNR
+from .boundary import boundary_ratio, keep_mask, num_kept, relaxed_fraction
+from .heads import GroupAwareBYOLHead, group_aware_cosine_loss
+from .neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
+                            conaff_affinity, conaff_neighbors,
+                            local_neighbors)
+
+__all__ = [
+    'ConNR', 'GroupAwareBYOLHead', 'group_aware_cosine_loss',
+    'ConAffNeighborhood', 'LocalNeighborhood', 'conaff_affinity',
+    'conaff_neighbors', 'local_neighbors', 'boundary_ratio', 'keep_mask',
+    'num_kept', 'relaxed_fraction'
+]

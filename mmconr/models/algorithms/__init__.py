@@ -1,0 +1,3 @@
+from .connr import ConNR
+
+__all__ = ['ConNR']

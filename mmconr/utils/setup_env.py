@@ -1,0 +1,33 @@
+"""Module registration and the default scope."""
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Import every module that registers into mmconr's (and mmpretrain's)
+    registries, and optionally make ``mmconr`` the default scope."""
+    from mmpretrain.utils import register_all_modules as register_mmpretrain
+    register_mmpretrain(init_default_scope=False)
+    import mmconr.datasets  # noqa: F401
+    import mmconr.engine  # noqa: F401
+    import mmconr.evaluation  # noqa: F401
+    import mmconr.models  # noqa: F401
+    from .checkpoint import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+    if not init_default_scope:
+        return
+    never_created = DefaultScope.get_current_instance() is None or \
+        not DefaultScope.check_instance_created('mmconr')
+    if never_created:
+        DefaultScope.get_instance('mmconr', scope_name='mmconr')
+        return
+    current_scope = DefaultScope.get_current_instance()
+    if current_scope.scope_name != 'mmconr':
+        warnings.warn('The current default scope '
+                      f'"{current_scope.scope_name}" is not "mmconr", '
+                      '`register_all_modules` will force the current '
+                      'default scope to be "mmconr".')
+        new_instance_name = f'mmconr-{datetime.datetime.now()}'
+        DefaultScope.get_instance(new_instance_name, scope_name='mmconr')
