@@ -1,0 +1,107 @@
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from mmconr.evaluation import (ClusteringMetric, cluster_metrics,
+                               cluster_purity, kmeans)
+
+
+def brute_force_acc(gt, pred):
+    classes = sorted(set(gt))
+    clusters = sorted(set(pred))
+    best = 0
+    for perm in itertools.permutations(classes, len(clusters)):
+        mapping = dict(zip(clusters, perm))
+        best = max(best, sum(mapping[p] == g for p, g in zip(pred, gt)))
+    return best / len(gt)
+
+
+def test_cluster_metrics_against_sklearn_and_brute_force():
+    rng = np.random.default_rng(0)
+    gt = rng.integers(0, 5, 300)
+    pred = np.where(rng.random(300) < 0.6, (gt + 2) % 5, rng.integers(0, 5,
+                                                                    300))
+    scores = cluster_metrics(gt, pred)
+    assert scores['nmi'] == pytest.approx(
+        normalized_mutual_info_score(gt, pred))
+    assert scores['ari'] == pytest.approx(adjusted_rand_score(gt, pred))
+    assert scores['acc'] == pytest.approx(brute_force_acc(gt, pred))
+    assert 0.5 < scores['acc'] < 0.8
+
+
+def test_cluster_metrics_ignore_negative_labels():
+    gt = np.array([0, 0, 1, 1, -1, -1, 2, 2])
+    pred = np.array([1, 1, 0, 0, 2, 2, 2, 2])
+    scores = cluster_metrics(gt, pred)
+    assert scores['acc'] == 1.0 and scores['nmi'] == pytest.approx(1.0)
+    assert cluster_metrics(torch.tensor(gt), torch.tensor(pred)) == scores
+    with pytest.raises(ValueError, match='no sample has a ground-truth'):
+        cluster_metrics([-1, -1], [0, 1])
+    with pytest.raises(ValueError, match='3 entries but pred_labels has 2'):
+        cluster_metrics([0, 1, 1], [0, 1])
+
+
+def test_cluster_purity():
+    assert cluster_purity([0, 0, 1, 1, 1], [5, 5, 5, 7, 7]) == pytest.approx(
+        4 / 5)
+
+
+def test_kmeans_uses_every_point_and_matches_sklearn_quality():
+    # 3000 points, K = 3: faiss would subsample to 256 per centroid (768).
+    x, _ = make_blobs(3000, n_features=8, centers=3, cluster_std=3.0,
+                      random_state=0)
+    x = x.astype(np.float32)
+    centroids, labels = kmeans(x, 3, n_init=3, max_iter=100, seed=0,
+                               spherical=False)
+    assert centroids.shape == (3, 8) and labels.shape == (3000, )
+    # Lloyd fixed point over *all* points: each centroid is its cluster mean
+    for c in range(3):
+        np.testing.assert_allclose(
+            centroids[c].numpy(), x[labels.numpy() == c].mean(0), atol=1e-3)
+    inertia = ((x - centroids.numpy()[labels.numpy()])**2).sum()
+    ref = KMeans(3, n_init=3, random_state=0).fit(x).inertia_
+    assert inertia <= ref * 1.005
+
+
+def test_spherical_kmeans_on_digits():
+    x = load_digits().data.astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    centroids, labels = kmeans(x, 10, n_init=2, seed=1)
+    np.testing.assert_allclose(centroids.norm(dim=1).numpy(), 1.0, atol=1e-4)
+    # every point sits at its nearest centroid
+    sims = torch.from_numpy(x) @ centroids.t()
+    assert torch.equal(sims.argmax(1), labels)
+
+
+def test_kmeans_errors():
+    with pytest.raises(ValueError, match='num_clusters=5 is larger than'):
+        kmeans(np.zeros((4, 2), np.float32), 5)
+    bad = np.ones((10, 2), np.float32)
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match='NaN or inf'):
+        kmeans(bad, 2)
+
+
+def test_clustering_metric_reports_percent_and_writes_csv(tmp_path):
+    from mmpretrain.structures import DataSample
+    x, y = make_blobs(200, n_features=4, centers=4, cluster_std=0.3,
+                      random_state=1)
+    out = tmp_path / 'assign.csv'
+    metric = ClusteringMetric(num_clusters=4, out_file=str(out))
+    samples = []
+    for i, (feat, label) in enumerate(zip(x, y)):
+        s = DataSample().set_gt_label(int(label))
+        s.set_metainfo(dict(sample_idx=i))
+        s.set_field(torch.tensor(feat, dtype=torch.float32), 'pred_feat')
+        samples.append(s.to_dict())
+    metric.process(None, samples)
+    scores = metric.compute_metrics(metric.results)
+    assert scores['ACC'] == pytest.approx(100.0)
+    assert scores['NMI'] == pytest.approx(100.0)
+    rows = out.read_text().strip().splitlines()
+    assert rows[0] == 'sample_idx,gt_label,cluster' and len(rows) == 201

@@ -1,0 +1,73 @@
+import math
+
+import pytest
+import torch
+
+from mmconr.models.boundary import (boundary_ratio, keep_mask, num_kept,
+                                    relaxed_fraction)
+
+
+def test_boundary_ratio_matches_formula():
+    torch.manual_seed(0)
+    feats = torch.randn(50, 6)
+    centroids = torch.nn.functional.normalize(torch.randn(4, 6), dim=1)
+    labels = torch.randint(0, 4, (50, ))
+    ratios = boundary_ratio(feats, centroids, labels)
+    for i in range(50):
+        z = feats[i] / feats[i].norm()
+        dists = [float((z - c).norm()) for c in centroids]
+        d_in = dists[labels[i]]
+        d_near = min(d for j, d in enumerate(dists) if j != labels[i])
+        expected = 1 - (d_near - d_in) / max(d_in, d_near)
+        assert math.isclose(float(ratios[i]), expected, abs_tol=1e-5)
+
+
+def test_boundary_ratio_extremes():
+    centroids = torch.tensor([[1., 0.], [0., 1.]])
+    feats = torch.tensor([[1., 0.], [1., 1.], [0., 1.]])
+    ratios = boundary_ratio(feats, centroids, torch.tensor([0, 0, 0]))
+    assert ratios[0] == pytest.approx(0.0, abs=1e-6)  # at its centre
+    assert ratios[1] == pytest.approx(1.0, abs=1e-6)  # half-way
+    assert ratios[2] == pytest.approx(2.0, abs=1e-6)  # at the other centre
+
+
+def test_boundary_ratio_errors():
+    with pytest.raises(ValueError, match='K >= 2'):
+        boundary_ratio(torch.randn(3, 2), torch.randn(1, 2),
+                       torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r'labels must lie in \[0, 2\)'):
+        boundary_ratio(torch.randn(3, 2), torch.randn(2, 2),
+                       torch.tensor([0, 2, 1]))
+
+
+@pytest.mark.parametrize('epoch,expected', [(800, 0.8), (810, 0.84),
+                                            (825, 0.9), (850, 1.0),
+                                            (900, 1.0), (700, 0.8)])
+def test_relaxed_fraction_schedule(epoch, expected):
+    assert relaxed_fraction(epoch, 800, 850, 0.8) == pytest.approx(expected)
+
+
+def test_relaxation_off_and_bad_fraction():
+    assert relaxed_fraction(900, 800, None, 0.7) == 0.7
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match=f'got {bad}'):
+            relaxed_fraction(800, 800, 850, bad)
+    with pytest.raises(ValueError, match='end_epoch=800 must be larger'):
+        relaxed_fraction(800, 800, 800, 0.8)
+
+
+def test_keep_mask_keeps_ceil_fraction_smallest():
+    torch.manual_seed(0)
+    ratios = torch.rand(37)
+    for fraction in (0.1, 0.5, 0.8, 0.81, 1.0):
+        mask = keep_mask(ratios, fraction)
+        n = math.ceil(fraction * 37 - 1e-9)
+        assert int(mask.sum()) == n
+        kept, dropped = ratios[mask], ratios[~mask]
+        if dropped.numel():
+            assert kept.max() <= dropped.min()
+    # float noise: 0.7 * 10 = 7.000000000000001 must keep 7, not 8
+    assert num_kept(0.7, 10) == 7
+    assert int(keep_mask(torch.rand(10), 0.7).sum()) == 7
+    with pytest.raises(ValueError, match='fraction must lie in'):
+        keep_mask(ratios, 0.0)
