@@ -15,38 +15,15 @@ conr_start_epoch = 800  # t0 (paper §4.2: 800 BYOL epochs, then 200 ConNR)
 relax_end_epoch = 850  # T: the kept fraction reaches 1 (official config)
 start_fraction = 0.8  # fr0 (official config)
 
-# The base schedule (50 warm-up epochs, cosine to 1000) plus lr x 0.1 from t0
-# (official ConNR stage), multiplied onto the cosine decay.
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=50,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=950,
-        eta_min=0.,
-        by_epoch=True,
-        begin=50,
-        end=1000,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        milestones=[conr_start_epoch],
-        gamma=0.1,
-        by_epoch=True,
-        begin=0,
-        end=1000),
-]
-
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
         start_epoch=conr_start_epoch,
-        stage2_pipeline={{_base_.stage2_train_pipeline}}),
+        stage2_pipeline={{_base_.stage2_train_pipeline}},
+        # lr x 0.1 from t0 (official ConNR stage), on top of the cosine
+        # schedule, which is kept identical to the BYOL baseline's so that an
+        # epoch-800 baseline checkpoint resumes into this config.
+        lr_mult=0.1),
     dict(
         type='BoundaryFilterHook',
         dataloader={{_base_.feature_dataloader}},

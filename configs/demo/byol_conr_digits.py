@@ -6,7 +6,7 @@
 _base_ = ['../_base_/default_runtime.py']
 
 num_clusters = 10
-img_size = 16
+img_size = 8
 max_epochs = 100
 warmup_epochs = 5
 conr_start_epoch = 70  # t0: last 30% of the run is ConNR (paper: 800/1000)
@@ -83,7 +83,7 @@ stage2_train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='PackInputs')]
-dataset = dict(type='Digits', scale=2, pipeline=train_pipeline)
+dataset = dict(type='Digits', scale=1, pipeline=train_pipeline)
 
 train_dataloader = dict(
     batch_size=128,
@@ -97,7 +97,7 @@ feature_dataloader = dict(
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='Digits', scale=2, pipeline=test_pipeline))
+    dataset=dict(type='Digits', scale=1, pipeline=test_pipeline))
 val_dataloader = feature_dataloader
 test_dataloader = feature_dataloader
 val_evaluator = dict(

@@ -1,13 +1,27 @@
-"""Make MMEngine 0.10.7 checkpoints loadable under torch >= 2.6.
+"""Make MMEngine 0.10.7 checkpoints save and load under torch >= 2.6.
 
 torch >= 2.6 loads with ``weights_only=True`` by default, which refuses the
 Python objects MMEngine writes into a checkpoint's ``message_hub`` and
-``meta`` (HistoryBuffer, numpy scalars and arrays, ...), so ``--resume``
-fails. Instead of asking users for ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``, the
-few classes involved are allow-listed for the safe unpickler.
+``meta`` (HistoryBuffer, numpy arrays and scalars, ...), so ``--resume`` and
+``load_from`` fail. Instead of asking users for
+``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``, :func:`allow_mmengine_checkpoints`
+
+* allow-lists those few classes for torch's safe unpickler;
+* makes ``HistoryBuffer`` pickle without its default statistics functions
+  (MMEngine pickles them as ``getattr(HistoryBuffer, 'min')``, and
+  ``getattr`` is not something to allow globally); they are restored from
+  the class on unpickling, as MMEngine already does;
+* loads checkpoints written by plain MMEngine (which do contain those
+  ``getattr`` records) by allowing ``getattr`` only while MMEngine's
+  checkpoint loader runs.
 """
+import collections
+import functools
+
 import numpy as np
 import torch
+
+_PATCHED = False
 
 
 def _numpy_globals() -> list:
@@ -23,14 +37,46 @@ def _numpy_globals() -> list:
     return items
 
 
+def _patch_history_buffer(history_buffer_cls) -> None:
+    defaults = ('min', 'max', 'current', 'mean')
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state['statistics_methods'] = {
+            name: method
+            for name, method in self._statistics_methods.items()
+            if not (name in defaults
+                    and method is getattr(history_buffer_cls, name))
+        }
+        return state
+
+    history_buffer_cls.__getstate__ = __getstate__
+
+
+def _patch_checkpoint_loader() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+    original = CheckpointLoader.load_checkpoint.__func__
+
+    @functools.wraps(original)
+    def load_checkpoint(cls, *args, **kwargs):
+        with torch.serialization.safe_globals([getattr]):
+            return original(cls, *args, **kwargs)
+
+    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
+
+
 def allow_mmengine_checkpoints() -> None:
-    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
-    if add_safe_globals is None:  # torch < 2.4 loads anything
+    """Idempotent; called by :func:`mmconr.utils.register_all_modules`."""
+    global _PATCHED
+    if _PATCHED:
         return
-    from mmengine.logging import HistoryBuffer
+    _PATCHED = True
     from mmengine.config import ConfigDict
-    import collections
-    add_safe_globals([
-        HistoryBuffer, ConfigDict, collections.OrderedDict,
-        collections.defaultdict
-    ] + _numpy_globals())
+    from mmengine.logging import HistoryBuffer
+    _patch_history_buffer(HistoryBuffer)
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return  # torch < 2.4 has no weights-only default to satisfy
+    torch.serialization.add_safe_globals(
+        [HistoryBuffer, ConfigDict, collections.OrderedDict,
+         collections.defaultdict] + _numpy_globals())
+    _patch_checkpoint_loader()

@@ -48,23 +48,38 @@ class ConAffNeckHook(Hook):
     pipeline (e.g. the official RandomResizedCrop scale (0.45, 1)), also with
     persistent dataloader workers.
 
+    ``lr_mult`` scales the learning rate of every parameter group once, at
+    the start of epoch ``start_epoch`` (the official ConNR stage uses 0.1).
+    mmengine's cosine schedule is chainable (each step multiplies the current
+    value), so the factor carries through the rest of the schedule. Doing it
+    here rather than with an extra scheduler keeps the scheduler list of a
+    ConNR config identical to its BYOL baseline, so that an epoch-800 BYOL
+    checkpoint resumes into the ConNR stage with ``--resume``. Whether the
+    factor was applied is saved in checkpoints and never applied twice.
+
     Args:
         start_epoch: first group-aware epoch t0 (the paper's 800 means
             epochs 800..999 of 1000, counting from 0).
         stage2_pipeline: train pipeline used from ``start_epoch`` on.
+        lr_mult: learning-rate factor from ``start_epoch`` on.
     """
     priority = 'NORMAL'
 
     def __init__(self,
                  start_epoch: int,
-                 stage2_pipeline: Optional[List[dict]] = None) -> None:
+                 stage2_pipeline: Optional[List[dict]] = None,
+                 lr_mult: float = 1.0) -> None:
         if not isinstance(start_epoch, int) or start_epoch < 0:
             raise ValueError(
                 f'start_epoch must be a non-negative integer, got '
                 f'{start_epoch!r}')
+        if not lr_mult > 0:
+            raise ValueError(f'lr_mult must be positive, got {lr_mult!r}')
         self.start_epoch = start_epoch
         self.stage2_pipeline = stage2_pipeline
+        self.lr_mult = float(lr_mult)
         self._pipeline_installed = False
+        self._lr_scaled = False
 
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
@@ -99,7 +114,36 @@ class ConAffNeckHook(Hook):
             runner.logger.info(
                 f'ConAffNeckHook: epoch {runner.epoch}: stage-2 train '
                 'pipeline installed')
+        if in_group_stage and self.lr_mult != 1.0 and not self._lr_scaled:
+            if runner.epoch == self.start_epoch:
+                self._scale_lr(runner)
+            else:
+                runner.logger.warning(
+                    f'ConAffNeckHook: resumed at epoch {runner.epoch} > '
+                    f'start_epoch={self.start_epoch} from a checkpoint that '
+                    'does not record the lr switch; assuming the optimizer '
+                    'state already carries lr_mult')
+                self._lr_scaled = True
         if runner.epoch == self.start_epoch:
             runner.logger.info(
                 f'ConAffNeckHook: group-aware stage starts at epoch '
                 f'{runner.epoch}')
+
+    def _scale_lr(self, runner) -> None:
+        optim_wrappers = runner.optim_wrapper
+        wrappers = optim_wrappers.values() if hasattr(
+            optim_wrappers, 'values') else [optim_wrappers]
+        for wrapper in wrappers:
+            for group in wrapper.optimizer.param_groups:
+                group['lr'] *= self.lr_mult
+        self._lr_scaled = True
+        runner.logger.info(f'ConAffNeckHook: epoch {runner.epoch}: lr x '
+                           f'{self.lr_mult}')
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['conaff_neck'] = dict(lr_scaled=self._lr_scaled)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get('conaff_neck')
+        if state is not None:
+            self._lr_scaled = bool(state['lr_scaled'])

@@ -1,0 +1,111 @@
+"""A short CPU run of the demo config: BYOL epoch, stage switch, save,
+resume, then evaluation by tools/test.py."""
+import csv
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
+SUBSET = 240
+OPTIONS = [
+    'train_cfg.val_interval=1',
+    'default_hooks.checkpoint.interval=1',
+    'custom_hooks.0.start_epoch=1',
+    'custom_hooks.1.start_epoch=1',
+    'custom_hooks.1.end_epoch=3',
+    'train_dataloader.batch_size=64',
+    'default_hooks.checkpoint.max_keep_ckpts=-1',
+] + [
+    f'{key}.dataset.indices={SUBSET}' for key in (
+        'train_dataloader', 'val_dataloader', 'test_dataloader',
+        'custom_hooks.1.dataloader')
+]
+
+
+def run(args, cwd):
+    proc = subprocess.run([sys.executable] + args, cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def work_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp('demo')
+
+
+def test_train_switch_save_resume_and_test(work_dir):
+    train = [osp.join(ROOT, 'tools/train.py'), CFG, '--work-dir',
+             str(work_dir), '--cfg-options']
+    log = run(train + OPTIONS + ['train_cfg.max_epochs=2'], ROOT)
+    assert 'group-aware stage starts at epoch 1' in log
+    assert 'BoundaryFilterHook: epoch 1: kept fraction 0.800' in log
+    assert 'nbr_purity' in log and 'kept_frac' in log
+
+    from mmconr.utils import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+    # loads with torch's default weights_only=True, no environment variable
+    ckpt = torch.load(str(work_dir / 'epoch_2.pth'))
+    state = ckpt['boundary_filter']
+    assert state['epoch'] == 1 and state['fraction'] == pytest.approx(0.8)
+    assert state['pseudo_labels'].shape == (SUBSET, )
+    assert state['centroids'].shape == (10, 128)
+
+    log = run(train + OPTIONS + ['train_cfg.max_epochs=3', '--resume'],
+              ROOT)
+    assert 'resumed epoch: 2' in log
+    assert 'BoundaryFilterHook: epoch 2: kept fraction 0.900' in log
+    assert 'Epoch(train) [3]' in log and 'Epoch(train) [1]' not in log
+    assert osp.isfile(work_dir / 'epoch_3.pth')
+
+    out = work_dir / 'assignments.csv'
+    log = run([
+        osp.join(ROOT, 'tools/test.py'), CFG,
+        str(work_dir / 'epoch_3.pth'), '--work-dir',
+        str(work_dir / 'test'), '--out',
+        str(out), '--cfg-options', f'test_dataloader.dataset.indices={SUBSET}'
+    ], ROOT)
+    line = [ln for ln in log.splitlines() if ln.startswith('digits: ')]
+    assert line and 'NMI=' in line[0] and 'ACC=' in line[0] and \
+        'ARI=' in line[0], log[-2000:]
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == SUBSET
+    assert sorted(int(r['sample_idx']) for r in rows) == list(range(SUBSET))
+    assert {int(r['cluster']) for r in rows} <= set(range(10))
+
+
+def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
+    """The official protocol: a checkpoint of the last BYOL warm-up epoch
+    (here written by a BYOL-only run, no ConNR hooks) is resumed with
+    ``--resume CKPT`` into the ConNR config; the ConNR stage starts at once
+    and the lr is scaled by lr_mult on top of the same schedule."""
+    from mmconr.utils import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+    train = [osp.join(ROOT, 'tools/train.py'), CFG]
+    byol = train + ['--work-dir', str(tmp_path / 'byol'), '--cfg-options'] \
+        + OPTIONS + ['custom_hooks=[]']
+    run(byol + ['train_cfg.max_epochs=1'], ROOT)
+    warmup = tmp_path / 'byol' / 'epoch_1.pth'
+    # reference: the BYOL run continued for one more epoch
+    run(byol + ['train_cfg.max_epochs=2', '--resume'], ROOT)
+    log = run(train + ['--work-dir', str(tmp_path / 'conr'), '--resume',
+                       str(warmup), '--cfg-options'] + OPTIONS +
+              ['train_cfg.max_epochs=2', 'custom_hooks.0.lr_mult=0.1'], ROOT)
+    assert 'resumed epoch: 1' in log
+    assert 'group-aware stage starts at epoch 1' in log
+    assert 'lr x 0.1' in log and 'BoundaryFilterHook: epoch 1' in log
+
+    def lrs(path):
+        ckpt = torch.load(str(path))
+        return [g['lr'] for g in ckpt['optimizer']['param_groups']]
+
+    conr = lrs(tmp_path / 'conr' / 'epoch_2.pth')
+    ref = lrs(tmp_path / 'byol' / 'epoch_2.pth')
+    assert conr == pytest.approx([0.1 * lr for lr in ref], rel=1e-6)
+    assert torch.load(str(tmp_path / 'conr' / 'epoch_2.pth'))[
+        'conaff_neck'] == dict(lr_scaled=True)
