@@ -188,3 +188,13 @@ def test_head_without_group_loss_is_rejected():
 def test_fraction_validation():
     with pytest.raises(ValueError, match='fraction must lie in'):
         build().set_boundary_state(None, None, 1.5)
+
+
+def test_batch_smaller_than_neighbourhood_falls_back_to_byol():
+    model = build()  # k1 = 5
+    twin = copy.deepcopy(model)
+    views, samples = make_batch(n=4)
+    model.set_group_stage(True)
+    losses = model.loss(views, samples)
+    assert torch.allclose(losses['loss'], twin.loss(views, samples)['loss'])
+    assert 'kept_frac' not in losses

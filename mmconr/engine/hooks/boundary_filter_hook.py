@@ -122,6 +122,13 @@ class BoundaryFilterHook(Hook):
                             'with set_boundary_state(); got '
                             f'{type(model).__name__}')
         num_samples = len(self._get_dataloader(runner).dataset)
+        num_train = len(runner.train_dataloader.dataset)
+        if num_samples != num_train:
+            raise ValueError(
+                f'BoundaryFilterHook: its dataloader covers {num_samples} '
+                f'samples but the training set has {num_train}; it must '
+                'iterate over the training set (with the test pipeline) so '
+                'that pseudo labels exist for every sample_idx')
         if self.num_clusters > num_samples:
             raise ValueError(
                 f'num_clusters={self.num_clusters} is larger than the '

@@ -1,9 +1,11 @@
 """ConNR on BYOL: instance-aware then group-aware concordance."""
+import logging
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine import dist
+from mmengine.logging import print_log
 from mmpretrain.models import BYOL
 from mmpretrain.structures import DataSample
 from torch import nn
@@ -109,16 +111,26 @@ class ConNR(BYOL):
             return super().loss(inputs, data_samples, **kwargs)
         assert isinstance(inputs, list) and len(inputs) >= 2
         views = inputs[:2]
+        batch_size = views[0].shape[0]
+        sample_idx = torch.tensor([s.sample_idx for s in data_samples],
+                                  device=views[0].device)
+        global_idx, offset = gather_global_batch(sample_idx)
+        min_batch = getattr(self.neighborhood, 'min_batch_size', 1)
+        if global_idx.numel() < min_batch:
+            # e.g. a last batch without drop_last: too few samples for the
+            # neighbourhood; this batch trains with the instance-level loss.
+            print_log(
+                f'ConNR: global batch of {global_idx.numel()} samples is '
+                f'smaller than {self.neighborhood} needs; using the BYOL '
+                'loss for this batch (set drop_last=True to avoid it)',
+                logger='current', level=logging.WARNING)
+            return super().loss(inputs, data_samples, **kwargs)
+
         online = [self.neck(self.backbone(v))[0] for v in views]
         with torch.no_grad():
             self.target_net.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
             target = [self.target_net(v)[0].float() for v in views]
-
-        batch_size = views[0].shape[0]
-        sample_idx = torch.tensor([s.sample_idx for s in data_samples],
-                                  device=views[0].device)
-        global_idx, offset = gather_global_batch(sample_idx)
         local = slice(offset, offset + batch_size)
         gt = self._gt_labels(data_samples, views[0].device)
         global_gt = gather_global_batch(gt)[0] if gt is not None else None
