@@ -8,12 +8,11 @@ import os
 import os.path as osp
 import sys
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmconr.utils import register_all_modules  # noqa: E402
+from mmconr.utils import register_all_modules, setup_launcher  # noqa: E402
 
 
 def parse_args():
@@ -50,15 +49,7 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    setup_launcher(cfg, args.launcher, args.config, args.work_dir)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     # The training-time hooks (stage switch, per-epoch k-means) play no part

@@ -141,7 +141,7 @@ class ConNR(BYOL):
             z_global, _ = gather_global_batch(target[b])
             neighbors = self.neighborhood(z_global)
             keep = self._keep_mask(z_global, global_idx)
-            normalizer = keep.sum().item() / dist.get_world_size()
+            normalizer = keep.sum() / dist.get_world_size()  # no sync
             loss = loss + self.head.group_loss(online[a], z_global,
                                                neighbors[local], keep[local],
                                                normalizer)

@@ -8,7 +8,7 @@ from mmconr.registry import MODELS
 
 def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
                             neighbors: torch.Tensor, keep: torch.Tensor,
-                            normalizer: float) -> torch.Tensor:
+                            normalizer) -> torch.Tensor:
     """``-2 * sum_{kept i} mean_{j in N(i)} <p(i), z(j)> / normalizer``.
 
     Args:
@@ -40,7 +40,7 @@ class GroupAwareBYOLHead(LatentPredictHead):
 
     def group_loss(self, inputs: torch.Tensor, targets: torch.Tensor,
                    neighbors: torch.Tensor, keep: torch.Tensor,
-                   normalizer: float) -> torch.Tensor:
+                   normalizer) -> torch.Tensor:
         preds = self.predictor([inputs])[0]
         return group_aware_cosine_loss(preds, targets, neighbors, keep,
                                        normalizer)
