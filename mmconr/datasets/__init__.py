@@ -1,6 +1,18 @@
 import mmpretrain.datasets  # noqa: F401
 
-from .cifar import CIFAR10Whole
-from .digits import Digits
+from .compat import patch_adjust_hue
 
-__all__ = ['CIFAR10Whole', 'Digits']
+from .cifar import CIFAR10Whole, CIFAR20, CIFAR100_FINE_TO_COARSE
+from .digits import Digits
+from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
+                               ImageNet10, ImageNetDogs, ImageNetSubset,
+                               TinyImageNet)
+from .stl10 import STL10
+
+patch_adjust_hue()
+
+__all__ = [
+    'CIFAR10Whole', 'CIFAR20', 'CIFAR100_FINE_TO_COARSE', 'Digits', 'STL10',
+    'ImageNetSubset', 'ImageNet10', 'ImageNetDogs', 'TinyImageNet',
+    'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS'
+]

@@ -54,3 +54,27 @@ def test_cifar10_whole_concatenates_train_and_test(tmp_path, monkeypatch):
     assert len(train_only) == 20
     with pytest.raises(ValueError, match="splits must be a non-empty subset"):
         CIFAR10Whole(splits=('val', ), data_root=str(tmp_path))
+
+
+def test_colour_jitter_with_negative_hue_under_numpy2():
+    """mmcv's adjust_hue overflows for negative factors with numpy >= 2;
+    mmconr patches it to the wrap-around shift numpy < 2 gave."""
+    import mmcv
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)  # BGR
+    for backend in ('pillow', 'cv2'):
+        out = mmcv.adjust_hue(img, -0.1, backend=backend)
+        assert out.shape == img.shape and out.dtype == np.uint8
+    out = mmcv.adjust_hue(img, -0.1, backend='pillow')
+    hsv = np.array(Image.fromarray(img[..., ::-1]).convert('HSV'))
+    hsv[..., 0] = (hsv[..., 0].astype(int) - 25) % 256  # int(-25.5) = -25
+    expected = np.array(Image.fromarray(hsv, 'HSV').convert('RGB'))[..., ::-1]
+    np.testing.assert_array_equal(out, expected)
+    from mmconr.registry import TRANSFORMS
+    jitter = TRANSFORMS.build(
+        dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+             saturation=0.4, hue=0.1))
+    for seed in range(20):
+        np.random.seed(seed)
+        assert jitter(dict(img=img.copy()))['img'].shape == img.shape

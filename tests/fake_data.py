@@ -1,0 +1,114 @@
+"""Tiny datasets in the real on-disk formats, written by the tests."""
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+from PIL import Image
+
+from mmconr.datasets.cifar import CIFAR100_FINE_TO_COARSE
+from mmconr.datasets.imagenet_subsets import (IMAGENET10_WNIDS,
+                                              IMAGENET_DOGS_WNIDS)
+
+
+def write_cifar10(root, per_batch=3):
+    folder = osp.join(root, 'cifar-10-batches-py')
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(0)
+    names = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
+    for b, name in enumerate(names):
+        data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
+        labels = [(b + i) % 10 for i in range(per_batch)]
+        with open(osp.join(folder, name), 'wb') as f:
+            pickle.dump({'data': data, 'labels': labels}, f)
+    with open(osp.join(folder, 'batches.meta'), 'wb') as f:
+        pickle.dump({'label_names': [f'c{i}' for i in range(10)]}, f)
+    return root
+
+
+def write_cifar100(root, train=16, test=8, coarse_override=None):
+    folder = osp.join(root, 'cifar-100-python')
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for name, n in (('train', train), ('test', test)):
+        fine = [int(v) for v in rng.integers(0, 100, n)]
+        coarse = [CIFAR100_FINE_TO_COARSE[v] for v in fine]
+        if coarse_override is not None and name == 'train':
+            coarse[0] = coarse_override
+        entry = {
+            'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            'fine_labels': fine,
+            'coarse_labels': coarse
+        }
+        with open(osp.join(folder, name), 'wb') as f:
+            pickle.dump(entry, f)
+    with open(osp.join(folder, 'meta'), 'wb') as f:
+        pickle.dump({'fine_label_names': [f'f{i}' for i in range(100)]}, f)
+    return root
+
+
+def stl10_images(n, seed):
+    """(n, 96, 96, 3) HWC images and their column-major file bytes."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 96, 96, 3), dtype=np.uint8)
+    return images, images.transpose(0, 3, 2, 1).tobytes()
+
+
+def write_stl10(root, counts=dict(train=6, test=6, unlabeled=8)):
+    folder = osp.join(root, 'stl10_binary')
+    os.makedirs(folder, exist_ok=True)
+    images = {}
+    for seed, (split, n) in enumerate(counts.items()):
+        imgs, raw = stl10_images(n, seed)
+        images[split] = imgs
+        with open(osp.join(folder, f'{split}_X.bin'), 'wb') as f:
+            f.write(raw)
+        if split != 'unlabeled':
+            labels = np.array([(i % 10) + 1 for i in range(n)], np.uint8)
+            labels.tofile(osp.join(folder, f'{split}_y.bin'))
+    return root, images
+
+
+def write_image(path, size, seed):
+    rng = np.random.default_rng(seed)
+    w, h = size
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(
+        path, quality=90)
+
+
+def write_imagenet_tree(root, wnids, per_class=2, sizes=((120, 90),
+                                                          (70, 110))):
+    for c, wnid in enumerate(wnids):
+        os.makedirs(osp.join(root, wnid), exist_ok=True)
+        for i in range(per_class):
+            write_image(
+                osp.join(root, wnid, f'{wnid}_{i}.JPEG'),
+                sizes[(c + i) % len(sizes)], seed=c * 100 + i)
+    return root
+
+
+def write_tiny_imagenet(root, num_classes=200, per_class=1, val=4):
+    wnids = [f'n{i:08d}' for i in range(num_classes)]
+    for c, wnid in enumerate(wnids):
+        folder = osp.join(root, 'train', wnid, 'images')
+        os.makedirs(folder, exist_ok=True)
+        for i in range(per_class):
+            write_image(
+                osp.join(folder, f'{wnid}_{i}.JPEG'), (64, 64), c * 10 + i)
+    os.makedirs(osp.join(root, 'val', 'images'), exist_ok=True)
+    with open(osp.join(root, 'val', 'val_annotations.txt'), 'w') as f:
+        for i in range(val):
+            name = f'val_{i}.JPEG'
+            write_image(osp.join(root, 'val', 'images', name), (64, 64), i)
+            f.write(f'{name}\t{wnids[i * 3]}\t0\t0\t63\t63\n')
+    return root, wnids
+
+
+FAKE_WRITERS = {
+    'CIFAR10Whole': lambda root: write_cifar10(root),
+    'CIFAR20': lambda root: write_cifar100(root),
+    'STL10': lambda root: write_stl10(root)[0],
+    'ImageNet10': lambda root: write_imagenet_tree(root, IMAGENET10_WNIDS),
+    'ImageNetDogs': lambda root: write_imagenet_tree(root, IMAGENET_DOGS_WNIDS),
+    'TinyImageNet': lambda root: write_tiny_imagenet(root)[0],
+}
