@@ -93,3 +93,22 @@ def test_config_trains_two_iterations_through_stage_switch(
         assert model.centroids.shape[0] == cfg.num_clusters
     nmi = hub.get_scalar('val/clustering/NMI').current()
     assert 0.0 <= nmi <= 100.0
+
+
+def test_model_index_lists_every_config():
+    import yaml
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    listed = {}
+    for metafile in index['Import']:
+        with open(osp.join(ROOT, metafile)) as f:
+            meta = yaml.safe_load(f)
+        for model in meta['Models']:
+            listed[model['Config']] = model
+            assert 'Weights' not in model, 'no weights exist yet'
+            for result in model['Results']:
+                assert set(result['Metrics']) == {'NMI', 'ACC', 'ARI'}
+    expected = {osp.relpath(p, ROOT) for p in CONFIGS}
+    assert set(listed) == expected
+    assert listed['configs/conr/byol_conr_imagenet_dogs.py']['Results'][0][
+        'Metrics'] == dict(NMI=74.4, ACC=79.4, ARI=66.7)
