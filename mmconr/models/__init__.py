@@ -1,14 +1,17 @@
 import mmpretrain.models  # noqa: F401  (registers BYOL, ResNet, necks, ...)
 
-from .algorithms import ConNR
+from .algorithms import ConNR, ConNRMoCo, ConNRSimSiam, GroupAwareMixin
 from .boundary import boundary_ratio, keep_mask, num_kept, relaxed_fraction
-from .heads import GroupAwareBYOLHead, group_aware_cosine_loss
+from .heads import (GroupAwareBYOLHead, GroupAwareContrastiveHead,
+                    group_aware_cosine_loss, group_aware_infonce_loss)
 from .neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
                             conaff_affinity, conaff_neighbors,
                             local_neighbors)
 
 __all__ = [
-    'ConNR', 'GroupAwareBYOLHead', 'group_aware_cosine_loss',
+    'ConNR', 'ConNRSimSiam', 'ConNRMoCo', 'GroupAwareMixin',
+    'GroupAwareBYOLHead', 'GroupAwareContrastiveHead',
+    'group_aware_cosine_loss', 'group_aware_infonce_loss',
     'ConAffNeighborhood', 'LocalNeighborhood', 'conaff_affinity',
     'conaff_neighbors', 'local_neighbors', 'boundary_ratio', 'keep_mask',
     'num_kept', 'relaxed_fraction'

@@ -151,7 +151,7 @@ def test_group_aware_cosine_loss_function():
     keep = torch.tensor([True, False, True, True])
     loss = group_aware_cosine_loss(preds, targets, neighbors, keep, 3.0)
     cos = F.cosine_similarity
-    expected = -2 * sum(
+    expected = -sum(
         (cos(preds[i], targets[neighbors[i, 0]], dim=0) +
          cos(preds[i], targets[neighbors[i, 1]], dim=0)) / 2
         for i in (0, 2, 3)) / 3

@@ -1,3 +1,9 @@
-from .group_aware_byol_head import GroupAwareBYOLHead, group_aware_cosine_loss
+from .group_aware_byol_head import (GroupAwareBYOLHead,
+                                   GroupAwareContrastiveHead,
+                                   group_aware_cosine_loss,
+                                   group_aware_infonce_loss)
 
-__all__ = ['GroupAwareBYOLHead', 'group_aware_cosine_loss']
+__all__ = [
+    'GroupAwareBYOLHead', 'GroupAwareContrastiveHead',
+    'group_aware_cosine_loss', 'group_aware_infonce_loss'
+]

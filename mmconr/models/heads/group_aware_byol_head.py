@@ -1,7 +1,7 @@
-"""BYOL head with the group-aware loss of ConNR (paper Eq. 14)."""
+"""Group-aware heads of ConNR (paper Eq. 14, 16, 17)."""
 import torch
 import torch.nn.functional as F
-from mmpretrain.models.heads import LatentPredictHead
+from mmpretrain.models.heads import ContrastiveHead, LatentPredictHead
 
 from mmconr.registry import MODELS
 
@@ -9,7 +9,7 @@ from mmconr.registry import MODELS
 def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
                             neighbors: torch.Tensor, keep: torch.Tensor,
                             normalizer) -> torch.Tensor:
-    """``-2 * sum_{kept i} mean_{j in N(i)} <p(i), z(j)> / normalizer``.
+    """``-sum_{kept i} mean_{j in N(i)} cos(p(i), z(j)) / normalizer``.
 
     Args:
         preds: (B, D) online predictions of the local anchors.
@@ -24,18 +24,43 @@ def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
     p = F.normalize(preds, dim=1)
     z = F.normalize(targets.detach(), dim=1)[neighbors]  # (B, k, D)
     cos = torch.einsum('bd,bkd->bk', p, z).mean(dim=1)
-    return -2.0 * (cos * keep.to(cos.dtype)).sum() / normalizer
+    return -(cos * keep.to(cos.dtype)).sum() / normalizer
+
+
+def group_aware_infonce_loss(queries: torch.Tensor, keys: torch.Tensor,
+                             negatives: torch.Tensor, neighbors: torch.Tensor,
+                             keep: torch.Tensor, temperature: float,
+                             normalizer) -> torch.Tensor:
+    """InfoNCE with the neighbours' keys as positives (paper Eq. 17).
+
+    For anchor i and each positive k+ in N(i):
+    ``-log(exp(q.k+/t) / (exp(q.k+/t) + sum_n exp(q.n/t)))`` with the MoCo v2
+    queue as negatives n, averaged over N(i), summed over the kept anchors
+    and divided by ``normalizer``. With N(i) = {i} this is MoCo v2's loss.
+
+    Args:
+        queries: (B, D) L2-normalised queries of the local anchors.
+        keys: (G, D) L2-normalised keys of the global batch (no grad).
+        negatives: (D, Q) the queue.
+        neighbors, keep, normalizer: as :func:`group_aware_cosine_loss`.
+    """
+    pos = torch.einsum('bd,bkd->bk', queries, keys.detach()[neighbors])
+    pos = pos / temperature
+    neg_lse = torch.logsumexp(queries @ negatives.detach() / temperature,
+                              dim=1, keepdim=True)
+    nll = torch.logaddexp(pos, neg_lse) - pos  # (B, k)
+    return (nll.mean(dim=1) * keep.to(nll.dtype)).sum() / normalizer
 
 
 @MODELS.register_module()
 class GroupAwareBYOLHead(LatentPredictHead):
     """:class:`mmpretrain.models.LatentPredictHead` plus the group-aware loss.
 
-    ``loss`` (inherited) is BYOL's instance-level loss; ``group_loss``
-    pulls each kept anchor's prediction towards the target projections of
-    its neighbours. With k = 1 (each anchor its own neighbour) and every
-    anchor kept, ``group_loss`` summed over both view orders equals
-    mmpretrain BYOL's loss ``2 * (loss_1 + loss_2)``.
+    ``loss`` (inherited) is the instance-level loss of BYOL and SimSiam
+    (mmpretrain uses this head for both); ``group_loss`` pulls each kept
+    anchor's prediction towards the target projections of its neighbours
+    (Eq. 14 for BYOL, Eq. 16 for SimSiam). With k = 1 (each anchor its own
+    neighbour) and every anchor kept it equals ``loss``.
     """
 
     def group_loss(self, inputs: torch.Tensor, targets: torch.Tensor,
@@ -44,3 +69,15 @@ class GroupAwareBYOLHead(LatentPredictHead):
         preds = self.predictor([inputs])[0]
         return group_aware_cosine_loss(preds, targets, neighbors, keep,
                                        normalizer)
+
+
+@MODELS.register_module()
+class GroupAwareContrastiveHead(ContrastiveHead):
+    """:class:`mmpretrain.models.ContrastiveHead` (MoCo v2) plus the
+    group-aware InfoNCE of Eq. 17."""
+
+    def group_loss(self, queries: torch.Tensor, keys: torch.Tensor,
+                   negatives: torch.Tensor, neighbors: torch.Tensor,
+                   keep: torch.Tensor, normalizer) -> torch.Tensor:
+        return group_aware_infonce_loss(queries, keys, negatives, neighbors,
+                                        keep, self.temperature, normalizer)

@@ -1,0 +1,162 @@
+"""What ConNR adds to any SSL method: one mechanism for BYOL, SimSiam, MoCo.
+
+:class:`GroupAwareMixin` holds the stage flag and boundary state the hooks
+set, the target-feature extraction used by evaluation and the per-epoch
+k-means, and the per-batch work of the group-aware stage: gathering the
+global batch, retrieving neighbours, the boundary keep-mask, and the
+diagnostics. An algorithm class (``class ConNR(GroupAwareMixin, BYOL)``)
+only says which encoder gives its target features and how its head turns
+neighbours into a loss.
+"""
+import logging
+from typing import List, NamedTuple, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from mmengine.logging import print_log
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from mmconr.registry import MODELS
+from mmconr.utils.dist import gather_global_batch
+from ..boundary import boundary_ratio, keep_mask
+
+
+class GlobalBatch(NamedTuple):
+    sample_idx: torch.Tensor  # dataset indices of the global batch
+    local: slice  # this rank's rows in it
+    gt_labels: Optional[torch.Tensor]  # diagnostics only
+
+
+class Retrieval(NamedTuple):
+    neighbors: torch.Tensor  # (G, k) indices into the global batch
+    keep: torch.Tensor  # (G,) anchors that are not boundary samples
+    normalizer: torch.Tensor  # kept anchors / world size
+
+
+class GroupAwareMixin:
+    """Mix in before an mmpretrain self-supervised algorithm."""
+
+    def _init_group_aware(self, neighborhood) -> None:
+        if not hasattr(self.head, 'group_loss'):
+            raise TypeError(f'{type(self.head).__name__} has no group_loss(); '
+                            f'{type(self).__name__} needs a group-aware head')
+        if isinstance(neighborhood, dict):
+            neighborhood = MODELS.build(neighborhood)
+        self.neighborhood = neighborhood
+        # Stage and boundary state, set by the hooks before every epoch.
+        self.group_stage = False
+        self.keep_fraction = 1.0
+        self.centroids: Optional[torch.Tensor] = None
+        self.pseudo_labels: Optional[torch.Tensor] = None
+
+    # ----------------------------------------------------------- hook API
+    def set_group_stage(self, enabled: bool) -> None:
+        self.group_stage = bool(enabled)
+
+    def set_boundary_state(self, centroids: Optional[torch.Tensor],
+                           pseudo_labels: Optional[torch.Tensor],
+                           fraction: float) -> None:
+        """Centroids (K, D), pseudo label per dataset index (N,), fraction."""
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f'fraction must lie in (0, 1], got {fraction!r}')
+        device = next(self.parameters()).device
+        self.centroids = None if centroids is None else centroids.to(device)
+        self.pseudo_labels = None if pseudo_labels is None else \
+            pseudo_labels.to(device)
+        self.keep_fraction = float(fraction)
+
+    # ----------------------------------------------- features and predict
+    def target_encoder(self) -> nn.Module:
+        """The network whose projections are clustered (images -> tuple)."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must say which encoder gives its target '
+            'features')
+
+    @torch.no_grad()
+    def extract_target_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """L2-normalised target backbone+projector features (B, D), fp32."""
+        return F.normalize(self.target_encoder()(inputs)[0].float(), dim=1)
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
+        feats = self.extract_target_feat(inputs)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(feats.shape[0])]
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'pred_feat')
+        return data_samples
+
+    # ------------------------------------------------ group-aware batches
+    def global_batch(self, data_samples: List[DataSample],
+                     device) -> Optional[GlobalBatch]:
+        """Gather the global batch's indices (and labels, if any); ``None``
+        when it is too small for the neighbourhood (the caller then uses
+        its instance-level loss for this batch)."""
+        sample_idx = torch.tensor([s.sample_idx for s in data_samples],
+                                  device=device)
+        global_idx, offset = gather_global_batch(sample_idx)
+        min_batch = getattr(self.neighborhood, 'min_batch_size', 1)
+        if global_idx.numel() < min_batch:
+            print_log(
+                f'{type(self).__name__}: global batch of '
+                f'{global_idx.numel()} samples is smaller than '
+                f'{self.neighborhood} needs; using the instance-level loss '
+                'for this batch (set drop_last=True to avoid it)',
+                logger='current', level=logging.WARNING)
+            return None
+        gt = None
+        if all('gt_label' in s for s in data_samples):
+            gt = torch.cat([s.gt_label.reshape(-1)[:1]
+                            for s in data_samples]).to(device)
+            gt = gather_global_batch(gt)[0]
+        return GlobalBatch(global_idx, slice(offset,
+                                             offset + len(data_samples)), gt)
+
+    def retrieve(self, feats: torch.Tensor, batch: GlobalBatch) -> Retrieval:
+        """Neighbours and keep-mask of the global batch's target features."""
+        neighbors = self.neighborhood(feats)
+        if self.keep_fraction >= 1.0 or self.centroids is None:
+            keep = torch.ones(feats.shape[0], dtype=torch.bool,
+                              device=feats.device)
+        else:
+            labels = self.pseudo_labels[batch.sample_idx]
+            keep = keep_mask(boundary_ratio(feats, self.centroids, labels),
+                             self.keep_fraction)
+        # kept anchors over all ranks / world size: DDP's gradient average
+        # then gives the mean over all kept anchors (no host sync)
+        return Retrieval(neighbors, keep, keep.sum() / dist.get_world_size())
+
+    @staticmethod
+    def neighbor_purity(neighbors: torch.Tensor,
+                        labels: torch.Tensor) -> torch.Tensor:
+        """Share of each anchor's neighbours (self excluded) of its class,
+        over the anchors with a label (diagnostics only)."""
+        others = neighbors[:, 1:] if neighbors.shape[1] > 1 else neighbors
+        same = (labels[others] == labels[:, None]).float()
+        valid = labels >= 0
+        if not valid.any():
+            return same.new_tensor(float('nan'))
+        return same[valid].mean()
+
+    def diagnostics(self, retrievals: List[Retrieval],
+                    batch: GlobalBatch) -> dict:
+        """``kept_frac`` and (with labels) ``nbr_purity`` for the log."""
+        out = dict(
+            kept_frac=torch.stack([r.keep.float().mean()
+                                   for r in retrievals]).mean())
+        if batch.gt_labels is not None:
+            out['nbr_purity'] = torch.stack([
+                self.neighbor_purity(r.neighbors, batch.gt_labels)
+                for r in retrievals
+            ]).mean()
+        return out
