@@ -109,6 +109,7 @@ FAKE_WRITERS = {
     'CIFAR20': lambda root: write_cifar100(root),
     'STL10': lambda root: write_stl10(root)[0],
     'ImageNet10': lambda root: write_imagenet_tree(root, IMAGENET10_WNIDS),
-    'ImageNetDogs': lambda root: write_imagenet_tree(root, IMAGENET_DOGS_WNIDS),
+    'ImageNetDogs': lambda root: write_imagenet_tree(
+        root, IMAGENET_DOGS_WNIDS, per_class=3),
     'TinyImageNet': lambda root: write_tiny_imagenet(root)[0],
 }

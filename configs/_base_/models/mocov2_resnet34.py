@@ -1,0 +1,11 @@
+# The mocov2 model of mocov2_resnet18_cifar.py on ResNet-34 with the standard
+# ImageNet stem (see byol_resnet34.py).
+_base_ = ['./mocov2_resnet18_cifar.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=34,
+        norm_cfg=dict(type='BN'),
+        zero_init_residual=False))
