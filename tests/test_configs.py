@@ -33,8 +33,10 @@ def fake_roots(tmp_path_factory):
 
 def dataloaders(cfg):
     loaders = [cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader]
+    if 'feature_dataloader' in cfg:
+        loaders.append(cfg.feature_dataloader)
     loaders += [h['dataloader'] for h in cfg.get('custom_hooks', [])
-                if 'dataloader' in h]
+                if isinstance(h.get('dataloader'), dict)]
     return loaders
 
 

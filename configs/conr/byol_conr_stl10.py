@@ -7,25 +7,4 @@
 # stage-2 crop are the official CIFAR-10 config's, carried over (DESIGN §1.4).
 # See configs/conr/byol_conr_cifar10.py for the differences from the official
 # loss averaging.
-_base_ = ['../byol/byol_resnet34_stl10.py']
-
-conr_start_epoch = 800  # t0 (paper §4.2: 800 BYOL epochs, then 200 ConNR)
-relax_end_epoch = 850  # T: the kept fraction reaches 1
-start_fraction = 0.8  # fr0
-
-custom_hooks = [
-    dict(
-        type='ConAffNeckHook',
-        start_epoch=conr_start_epoch,
-        stage2_pipeline={{_base_.stage2_train_pipeline}},
-        lr_mult=0.1),
-    dict(
-        type='BoundaryFilterHook',
-        dataloader={{_base_.feature_dataloader}},
-        num_clusters={{_base_.num_clusters}},
-        start_epoch=conr_start_epoch,
-        end_epoch=relax_end_epoch,
-        start_fraction=start_fraction,
-        kmeans_cfg=dict(n_init=1, max_iter=50, spherical=True,
-                        init='k-means++')),
-]
+_base_ = ['../byol/byol_resnet34_stl10.py', '../_base_/conr_stage.py']

@@ -99,3 +99,17 @@ def test_stage2_pipeline_reaches_persistent_workers():
     set_pipeline(dataset, [dict(type='AddHundred')])
     restart_workers(loader)
     assert next(iter(loader)).tolist() == [100, 101, 102, 103]
+
+
+def test_hook_arguments_may_name_config_keys():
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+
+    from mmconr.engine.hooks.conaff_neck_hook import from_config
+    runner = SimpleNamespace(cfg=Config(dict(feature_dataloader=dict(a=1))))
+    assert from_config(runner, 'H', 'dataloader',
+                       'feature_dataloader') == dict(a=1)
+    assert from_config(runner, 'H', 'dataloader', dict(b=2)) == dict(b=2)
+    with pytest.raises(KeyError, match="H: num_clusters='nclust' is not a"):
+        from_config(runner, 'H', 'num_clusters', 'nclust')

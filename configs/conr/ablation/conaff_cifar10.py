@@ -5,7 +5,7 @@ _base_ = ['../byol_conr_cifar10.py']
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
-        start_epoch={{_base_.conr_start_epoch}},
-        stage2_pipeline={{_base_.stage2_train_pipeline}},
+        start_epoch=800,
+        stage2_pipeline='stage2_train_pipeline',
         lr_mult=0.1),
 ]

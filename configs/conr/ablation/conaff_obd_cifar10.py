@@ -6,16 +6,16 @@ _base_ = ['../byol_conr_cifar10.py']
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
-        start_epoch={{_base_.conr_start_epoch}},
-        stage2_pipeline={{_base_.stage2_train_pipeline}},
+        start_epoch=800,
+        stage2_pipeline='stage2_train_pipeline',
         lr_mult=0.1),
     dict(
         type='BoundaryFilterHook',
-        dataloader={{_base_.feature_dataloader}},
-        num_clusters={{_base_.num_clusters}},
-        start_epoch={{_base_.conr_start_epoch}},
+        dataloader='feature_dataloader',
+        num_clusters='num_clusters',
+        start_epoch=800,
         end_epoch=None,
-        start_fraction={{_base_.start_fraction}},
+        start_fraction=0.8,
         kmeans_cfg=dict(n_init=1, max_iter=50, spherical=True,
                         init='k-means++')),
 ]

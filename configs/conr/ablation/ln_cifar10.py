@@ -8,7 +8,7 @@ model = dict(neighborhood=dict(_delete_=True, type='LocalNeighborhood', k=10))
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
-        start_epoch={{_base_.conr_start_epoch}},
-        stage2_pipeline={{_base_.stage2_train_pipeline}},
+        start_epoch=800,
+        stage2_pipeline='stage2_train_pipeline',
         lr_mult=0.1),
 ]

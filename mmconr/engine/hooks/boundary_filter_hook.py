@@ -1,5 +1,5 @@
 """BoundaryFilterHook: per-epoch k-means for online boundary detection."""
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 from mmengine import dist
@@ -9,7 +9,7 @@ from mmengine.utils import ProgressBar
 from mmconr.evaluation import cluster_metrics, cluster_purity, kmeans
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
-from .conaff_neck_hook import unwrap
+from .conaff_neck_hook import from_config, unwrap
 
 
 @torch.no_grad()
@@ -83,8 +83,9 @@ class BoundaryFilterHook(Hook):
 
     Args:
         dataloader: dataloader config over the training set with the test
-            pipeline and a non-shuffled sampler.
-        num_clusters: K.
+            pipeline and a non-shuffled sampler, or the name of a top-level
+            config key holding it (e.g. ``'feature_dataloader'``).
+        num_clusters: K, or the name of a top-level config key holding it.
         start_epoch: first group-aware epoch t0 (0-based).
         end_epoch: epoch T at which the kept fraction reaches 1; ``None``
             switches progressive relaxation off.
@@ -95,16 +96,15 @@ class BoundaryFilterHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self,
-                 dataloader: dict,
-                 num_clusters: int,
+                 dataloader: Union[str, dict],
+                 num_clusters: Union[str, int],
                  start_epoch: int,
                  end_epoch: Optional[int] = None,
                  start_fraction: float = 0.8,
                  kmeans_cfg: Optional[dict] = None) -> None:
         relaxed_fraction(start_epoch, start_epoch, end_epoch, start_fraction)
-        if not isinstance(num_clusters, int) or num_clusters < 2:
-            raise ValueError(
-                f'num_clusters must be an integer >= 2, got {num_clusters!r}')
+        if not isinstance(num_clusters, str):
+            self._check_num_clusters(num_clusters)
         self.dataloader_cfg = dataloader
         self.num_clusters = num_clusters
         self.start_epoch = start_epoch
@@ -115,7 +115,18 @@ class BoundaryFilterHook(Hook):
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
 
+    @staticmethod
+    def _check_num_clusters(num_clusters) -> None:
+        if not isinstance(num_clusters, int) or num_clusters < 2:
+            raise ValueError(
+                f'num_clusters must be an integer >= 2, got {num_clusters!r}')
+
     def before_train(self, runner) -> None:
+        self.dataloader_cfg = from_config(runner, 'BoundaryFilterHook',
+                                          'dataloader', self.dataloader_cfg)
+        self.num_clusters = from_config(runner, 'BoundaryFilterHook',
+                                        'num_clusters', self.num_clusters)
+        self._check_num_clusters(self.num_clusters)
         model = unwrap(runner.model)
         if not hasattr(model, 'set_boundary_state'):
             raise TypeError('BoundaryFilterHook needs a ConNR-style model '

@@ -1,5 +1,5 @@
 """ConAffNeckHook: switches ConNR from instance- to group-aware training."""
-from typing import List, Optional
+from typing import List, Union
 
 from mmengine.dataset import Compose
 from mmengine.dist import get_world_size
@@ -11,6 +11,18 @@ from mmconr.registry import HOOKS
 
 def unwrap(model):
     return model.module if is_model_wrapper(model) else model
+
+
+def from_config(runner, hook: str, name: str, value):
+    """A hook argument given as a string names a top-level key of the
+    config (e.g. ``'feature_dataloader'``), so that one hook block serves
+    every dataset config."""
+    if not isinstance(value, str):
+        return value
+    if value not in runner.cfg:
+        raise KeyError(f'{hook}: {name}={value!r} is not a top-level key of '
+                       'the config')
+    return runner.cfg[value]
 
 
 def set_pipeline(dataset, pipeline: List[dict]) -> None:
@@ -60,14 +72,15 @@ class ConAffNeckHook(Hook):
     Args:
         start_epoch: first group-aware epoch t0 (the paper's 800 means
             epochs 800..999 of 1000, counting from 0).
-        stage2_pipeline: train pipeline used from ``start_epoch`` on.
+        stage2_pipeline: train pipeline used from ``start_epoch`` on, or the
+            name of a top-level config key holding it.
         lr_mult: learning-rate factor from ``start_epoch`` on.
     """
     priority = 'NORMAL'
 
     def __init__(self,
                  start_epoch: int,
-                 stage2_pipeline: Optional[List[dict]] = None,
+                 stage2_pipeline: Union[str, List[dict], None] = None,
                  lr_mult: float = 1.0) -> None:
         if not isinstance(start_epoch, int) or start_epoch < 0:
             raise ValueError(
@@ -82,6 +95,9 @@ class ConAffNeckHook(Hook):
         self._lr_scaled = False
 
     def before_train(self, runner) -> None:
+        self.stage2_pipeline = from_config(runner, 'ConAffNeckHook',
+                                           'stage2_pipeline',
+                                           self.stage2_pipeline)
         model = unwrap(runner.model)
         if not hasattr(model, 'set_group_stage'):
             raise TypeError(f'ConAffNeckHook needs a ConNR-style model with '
