@@ -9,6 +9,7 @@ only says which encoder gives its target features and how its head turns
 neighbours into a loss.
 """
 import logging
+from abc import abstractmethod
 from typing import List, NamedTuple, Optional
 
 import torch
@@ -68,11 +69,9 @@ class GroupAwareMixin:
         self.keep_fraction = float(fraction)
 
     # ----------------------------------------------- features and predict
+    @abstractmethod
     def target_encoder(self) -> nn.Module:
         """The network whose projections are clustered (images -> tuple)."""
-        raise NotImplementedError(
-            f'{type(self).__name__} must say which encoder gives its target '
-            'features')
 
     @torch.no_grad()
     def extract_target_feat(self, inputs: torch.Tensor) -> torch.Tensor:
