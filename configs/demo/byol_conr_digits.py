@@ -129,11 +129,11 @@ custom_hooks = [
     # The official ConNR stage also scales the lr by 0.1; on this short
     # cosine schedule the lr at t0 is already small, so the demo keeps it.
     dict(type='ConAffNeckHook', start_epoch=conr_start_epoch,
-         stage2_pipeline=stage2_train_pipeline, lr_mult=1.0),
+         stage2_pipeline='stage2_train_pipeline', lr_mult=1.0),
     dict(
         type='BoundaryFilterHook',
-        dataloader=feature_dataloader,
-        num_clusters=num_clusters,
+        dataloader='feature_dataloader',
+        num_clusters='num_clusters',
         start_epoch=conr_start_epoch,
         end_epoch=relax_end_epoch,
         start_fraction=start_fraction,

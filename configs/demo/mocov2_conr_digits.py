@@ -10,17 +10,8 @@ model = dict(
     queue_len=512,
     feat_dim=128,
     momentum=0.01,
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
-        to_rgb=False),
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        norm_cfg=dict(type='BN')),
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    backbone={{_base_.model.backbone}},
     neck=dict(
         type='MoCoV2Neck',
         in_channels=128,
@@ -31,5 +22,5 @@ model = dict(
         type='GroupAwareContrastiveHead',
         loss=dict(type='CrossEntropyLoss'),
         temperature=0.2),
-    neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
+    neighborhood={{_base_.model.neighborhood}},
 )

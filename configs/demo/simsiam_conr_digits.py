@@ -7,17 +7,8 @@ _base_ = ['./byol_conr_digits.py']
 model = dict(
     _delete_=True,
     type='ConNRSimSiam',
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
-        to_rgb=False),
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        norm_cfg=dict(type='BN')),
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    backbone={{_base_.model.backbone}},
     neck=dict(
         type='NonLinearNeck',
         in_channels=128,
@@ -39,5 +30,5 @@ model = dict(
             with_last_bias=True,
             norm_cfg=dict(type='BN1d')),
         loss=dict(type='CosineSimilarityLoss')),
-    neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
+    neighborhood={{_base_.model.neighborhood}},
 )

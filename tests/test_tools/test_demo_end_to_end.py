@@ -22,7 +22,7 @@ OPTIONS = [
 ] + [
     f'{key}.dataset.indices={SUBSET}' for key in (
         'train_dataloader', 'val_dataloader', 'test_dataloader',
-        'custom_hooks.1.dataloader')
+        'feature_dataloader')
 ]
 
 
