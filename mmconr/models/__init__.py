@@ -7,6 +7,7 @@ from .heads import (GroupAwareBYOLHead, GroupAwareContrastiveHead,
 from .neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
                             conaff_affinity, conaff_neighbors,
                             local_neighbors)
+from .utils import SyncBatchNorm, sync_batch_stats
 
 __all__ = [
     'ConNR', 'ConNRSimSiam', 'ConNRMoCo', 'GroupAwareMixin',
@@ -14,5 +15,5 @@ __all__ = [
     'group_aware_cosine_loss', 'group_aware_infonce_loss',
     'ConAffNeighborhood', 'LocalNeighborhood', 'conaff_affinity',
     'conaff_neighbors', 'local_neighbors', 'boundary_ratio', 'keep_mask',
-    'num_kept', 'relaxed_fraction'
+    'num_kept', 'relaxed_fraction', 'SyncBatchNorm', 'sync_batch_stats'
 ]

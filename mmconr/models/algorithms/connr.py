@@ -8,7 +8,7 @@ from torch import nn
 
 from mmconr.registry import MODELS
 from mmconr.utils.dist import gather_global_batch
-from .group_aware import GroupAwareMixin
+from .group_aware import GroupAwareMixin, at_least_fp32
 
 
 @MODELS.register_module()
@@ -66,7 +66,7 @@ class ConNR(GroupAwareMixin, BYOL):
         with torch.no_grad():
             self.target_net.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
-            target = [self.target_net(v)[0].float() for v in views]
+            target = [at_least_fp32(self.target_net(v)[0]) for v in views]
 
         loss, retrievals = 0., []
         for a, b in ((0, 1), (1, 0)):

@@ -10,7 +10,7 @@ from torch import nn
 
 from mmconr.registry import MODELS
 from mmconr.utils.dist import gather_global_batch
-from .group_aware import GroupAwareMixin
+from .group_aware import GroupAwareMixin, at_least_fp32
 
 DEFAULT_NEIGHBORHOOD = dict(type='ConAffNeighborhood', k=10, k1=10, k2=2)
 
@@ -59,7 +59,7 @@ class ConNRSimSiam(GroupAwareMixin, SimSiam):
         z = [self.neck(self.backbone(v))[0] for v in views]
         loss, retrievals = 0., []
         for a, b in ((0, 1), (1, 0)):
-            z_global, _ = gather_global_batch(z[b].detach().float())
+            z_global, _ = gather_global_batch(at_least_fp32(z[b].detach()))
             r = self.retrieve(z_global, batch)
             loss = loss + self.head.group_loss(
                 z[a], z_global, r.neighbors[batch.local],
@@ -121,7 +121,7 @@ class ConNRMoCo(GroupAwareMixin, MoCo):
             im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
             k = F.normalize(self.encoder_k(im_k)[0], dim=1)
             k = batch_unshuffle_ddp(k, idx_unshuffle)
-        k_global, _ = gather_global_batch(k.float())
+        k_global, _ = gather_global_batch(at_least_fp32(k))
         r = self.retrieve(k_global, batch)
         loss = self.head.group_loss(q, k_global, self.queue.clone(),
                                     r.neighbors[batch.local],

@@ -24,6 +24,13 @@ from mmconr.utils.dist import gather_global_batch
 from ..boundary import boundary_ratio, keep_mask
 
 
+def at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
+    """fp16/bf16 (AMP) -> fp32; fp32 and fp64 stay as they are."""
+    if tensor.dtype in (torch.float32, torch.float64):
+        return tensor
+    return tensor.float()
+
+
 class GlobalBatch(NamedTuple):
     sample_idx: torch.Tensor  # dataset indices of the global batch
     local: slice  # this rank's rows in it

@@ -21,8 +21,9 @@ def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
             global count divided by the world size, so that DDP's gradient
             average yields the global mean).
     """
-    p = F.normalize(preds, dim=1)
-    z = F.normalize(targets.detach(), dim=1)[neighbors]  # (B, k, D)
+    dtype = torch.promote_types(preds.dtype, targets.dtype)
+    p = F.normalize(preds.to(dtype), dim=1)
+    z = F.normalize(targets.detach().to(dtype), dim=1)[neighbors]  # B,k,D
     cos = torch.einsum('bd,bkd->bk', p, z).mean(dim=1)
     return -(cos * keep.to(cos.dtype)).sum() / normalizer
 
@@ -44,7 +45,10 @@ def group_aware_infonce_loss(queries: torch.Tensor, keys: torch.Tensor,
         negatives: (D, Q) the queue.
         neighbors, keep, normalizer: as :func:`group_aware_cosine_loss`.
     """
-    pos = torch.einsum('bd,bkd->bk', queries, keys.detach()[neighbors])
+    dtype = torch.promote_types(queries.dtype, keys.dtype)
+    queries, keys = queries.to(dtype), keys.detach().to(dtype)
+    negatives = negatives.to(dtype)
+    pos = torch.einsum('bd,bkd->bk', queries, keys[neighbors])
     pos = pos / temperature
     neg_lse = torch.logsumexp(queries @ negatives.detach() / temperature,
                               dim=1, keepdim=True)
