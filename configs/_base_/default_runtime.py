@@ -7,6 +7,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=50, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # re-seeds the global RNGs from (seed, epoch) so that --resume is exact
+    epoch_seed=dict(type='EpochSeedHook'),
 )
 
 env_cfg = dict(
