@@ -9,6 +9,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # re-seeds the global RNGs from (seed, epoch) so that --resume is exact
     epoch_seed=dict(type='EpochSeedHook'),
+    # stop at a NaN/inf loss (keeping the last good checkpoint) and refuse
+    # checkpoints that do not fit the model
+    non_finite_loss=dict(type='NonFiniteLossHook'),
+    checkpoint_check=dict(type='CheckpointCheckHook'),
 )
 
 env_cfg = dict(

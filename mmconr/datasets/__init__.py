@@ -8,11 +8,14 @@ from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
                                ImageNet10, ImageNetDogs, ImageNetSubset,
                                TinyImageNet)
 from .stl10 import STL10
+from .transforms import (CorruptImageError, LoadImageFromFile,
+                         check_image_bytes)
 
 patch_adjust_hue()
 
 __all__ = [
     'CIFAR10Whole', 'CIFAR20', 'CIFAR100_FINE_TO_COARSE', 'Digits', 'STL10',
     'ImageNetSubset', 'ImageNet10', 'ImageNetDogs', 'TinyImageNet',
-    'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS'
+    'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS', 'CorruptImageError',
+    'LoadImageFromFile', 'check_image_bytes'
 ]

@@ -1,5 +1,7 @@
 """CIFAR-10 and CIFAR-20 over train + test, as deep clustering uses them."""
+import os.path as osp
 import pickle
+from urllib.error import URLError
 
 from mmengine.dataset import ConcatDataset
 from mmengine.fileio import get, join_path
@@ -62,8 +64,44 @@ class _SplitConcat(ConcatDataset):
             raise ValueError(
                 f'splits must be a non-empty subset of {self.all_splits}, '
                 f'got {splits}')
-        super().__init__(
-            [self.split_cls(split=split, **kwargs) for split in splits])
+        datasets = []
+        for split in splits:
+            self._check_files(split, kwargs)
+            try:
+                datasets.append(self.split_cls(split=split, **kwargs))
+            except (URLError, OSError) as err:  # failed download
+                raise RuntimeError(
+                    f'{type(self).__name__}: the {split} split is not in '
+                    f"{kwargs.get('data_root')!r} and downloading "
+                    f'{self.split_cls.url} failed ({err}); download it by '
+                    'hand (docs/datasets.md)') from err
+        super().__init__(datasets)
+
+    def _check_files(self, split, kwargs) -> None:
+        """Name a missing data root / missing files before any work (and
+        before mmpretrain tries to download without being allowed to)."""
+        root = kwargs.get('data_root') or kwargs.get('data_prefix')
+        if not root or '://' in str(root):
+            return  # mmpretrain names an unset root; remote roots: as is
+        name = type(self).__name__
+        download = kwargs.get('download', True)
+        if not osp.isdir(root) and not download:
+            raise FileNotFoundError(
+                f"{name}: data root '{root}' does not exist (see "
+                'docs/datasets.md, or set download=True)')
+        files = (self.split_cls.train_list
+                 if split == 'train' else self.split_cls.test_list)
+        missing = [
+            name_ for name_, _ in files
+            if not osp.isfile(osp.join(root, self.split_cls.base_folder,
+                                       name_))
+        ]
+        if missing and not download:
+            raise FileNotFoundError(
+                f"{name}: {len(missing)} file(s) of the {split} split missing "
+                f"in '{osp.join(root, self.split_cls.base_folder)}': "
+                f"{', '.join(missing)} (see docs/datasets.md, or set "
+                'download=True)')
 
     def __getitem__(self, idx: int) -> dict:
         dataset_idx, sample_idx = self._get_ori_dataset_idx(idx)

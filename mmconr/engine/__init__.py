@@ -1,9 +1,10 @@
 import mmpretrain.engine  # noqa: F401
 
-from .hooks import (BoundaryFilterHook, ConAffNeckHook, EpochSeedHook,
+from .hooks import (BoundaryFilterHook, CheckpointCheckHook, ConAffNeckHook,
+                    EpochSeedHook, NonFiniteLossHook,
                     extract_dataset_features)
 
 __all__ = [
-    'BoundaryFilterHook', 'ConAffNeckHook', 'EpochSeedHook',
-    'extract_dataset_features'
+    'BoundaryFilterHook', 'CheckpointCheckHook', 'ConAffNeckHook',
+    'EpochSeedHook', 'NonFiniteLossHook', 'extract_dataset_features'
 ]

@@ -19,6 +19,37 @@ def _use_gpu() -> bool:
             and torch.cuda.is_available())
 
 
+def fill_empty_clusters(x: np.ndarray, centroids: np.ndarray,
+                        labels: np.ndarray, sq_dists: np.ndarray) -> None:
+    """Give every empty cluster one point, in place, with a warning: the
+    points farthest from their centroids (taken from clusters that keep at
+    least one point; possible whenever N >= K) become the empty clusters'
+    members and centroids. The warning says when the features have
+    collapsed (fewer distinct vectors than K).
+    """
+    num_clusters = centroids.shape[0]
+    sizes = np.bincount(labels, minlength=num_clusters)
+    empty = np.flatnonzero(sizes == 0)
+    if not empty.size:
+        return
+    farthest = iter(np.argsort(-sq_dists, kind='stable'))
+    for cluster in empty:
+        idx = next(i for i in farthest if sizes[labels[i]] > 1)
+        sizes[labels[idx]] -= 1
+        labels[idx], sizes[cluster] = cluster, 1
+        sq_dists[idx] = 0.0
+        centroids[cluster] = x[idx]
+    msg = (f'k-means left {empty.size} of {num_clusters} clusters empty; '
+           'each got the point farthest from its centroid')
+    distinct = np.unique(x, axis=0).shape[0]
+    if distinct < num_clusters:
+        msg += (f'. Only {distinct} distinct feature vectors among '
+                f'{x.shape[0]} for num_clusters={num_clusters}: the features '
+                'have collapsed (check the loss and the learning rate) or '
+                'num_clusters is too large')
+    warnings.warn(msg)
+
+
 def kmeans(feats: ArrayLike,
            num_clusters: int,
            *,
@@ -97,12 +128,10 @@ def kmeans(feats: ArrayLike,
         sq_dists, labels = km.index.search(x, 1)
         objective = float(sq_dists.sum())
         if best is None or objective < best[0]:
-            best = (objective, km.centroids.copy(), labels[:, 0].copy())
+            best = (objective, km.centroids.copy(), labels[:, 0].copy(),
+                    sq_dists[:, 0].copy())
 
-    _, centroids, labels = best
-    sizes = np.bincount(labels, minlength=num_clusters)
-    if (sizes == 0).any():
-        warnings.warn(f'k-means left {(sizes == 0).sum()} of {num_clusters} '
-                      'clusters empty')
+    _, centroids, labels, sq_dists = best
+    fill_empty_clusters(x, centroids, labels, sq_dists)
     return torch.from_numpy(centroids), torch.from_numpy(labels.astype(
         np.int64))

@@ -28,6 +28,9 @@ class ClusteringMetric(BaseMetric):
         kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`.
         out_file: optional CSV path receiving one row per sample:
             ``sample_idx,gt_label,cluster``.
+        match_classes: require ``num_clusters`` to equal the number of
+            classes the evaluated dataset declares (checked when the
+            evaluation loop is built, before any feature is extracted).
     """
     default_prefix = 'clustering'
 
@@ -35,6 +38,7 @@ class ClusteringMetric(BaseMetric):
                  num_clusters: int,
                  kmeans_cfg: Optional[dict] = None,
                  out_file: Optional[str] = None,
+                 match_classes: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -45,6 +49,23 @@ class ClusteringMetric(BaseMetric):
         self.kmeans_cfg = dict(n_init=3, max_iter=100, seed=0, spherical=True)
         self.kmeans_cfg.update(kmeans_cfg or {})
         self.out_file = out_file
+        self.match_classes = match_classes
+
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, meta: dict) -> None:
+        classes = (meta or {}).get('classes') or ()
+        if self.match_classes and classes and \
+                len(classes) != self.num_clusters:
+            raise ValueError(
+                f'ClusteringMetric: num_clusters={self.num_clusters} does '
+                f'not match the {len(classes)} classes of the evaluated '
+                f'dataset; set num_clusters={len(classes)} (or '
+                'match_classes=False to score another number of clusters)')
+        self._dataset_meta = meta
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         for sample in data_samples:

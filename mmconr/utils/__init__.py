@@ -1,9 +1,10 @@
-from .checkpoint import allow_mmengine_checkpoints
+from .checkpoint import (allow_mmengine_checkpoints,
+                         make_checkpoint_saving_atomic)
 from .dist import gather_global_batch
 from .launch import setup_launcher
 from .setup_env import register_all_modules
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'gather_global_batch',
-    'register_all_modules', 'setup_launcher'
+    'allow_mmengine_checkpoints', 'make_checkpoint_saving_atomic',
+    'gather_global_batch', 'register_all_modules', 'setup_launcher'
 ]

@@ -80,3 +80,50 @@ def allow_mmengine_checkpoints() -> None:
         [HistoryBuffer, ConfigDict, collections.OrderedDict,
          collections.defaultdict] + _numpy_globals())
     _patch_checkpoint_loader()
+
+
+def atomic_save(save_fn):
+    """Wrap MMEngine's ``save_checkpoint`` so that a local checkpoint file is
+    written to a temporary file in the same folder and then renamed over
+    the target (``os.replace`` is atomic): a run killed while saving leaves
+    the previous file intact, never a half-written one."""
+
+    @functools.wraps(save_fn)
+    def save_checkpoint(checkpoint, filename, file_client_args=None,
+                        backend_args=None):
+        if (file_client_args is not None or backend_args is not None
+                or '://' in str(filename)):
+            return save_fn(checkpoint, filename, file_client_args,
+                           backend_args)
+        import os
+        import os.path as osp
+        import tempfile
+        folder = osp.dirname(osp.abspath(filename))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(filename)}.', suffix='.part', dir=folder)
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filename)
+        except BaseException:
+            if osp.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    save_checkpoint.__mmconr_atomic__ = True
+    return save_checkpoint
+
+
+def make_checkpoint_saving_atomic() -> None:
+    """Idempotent; called by :func:`mmconr.utils.register_all_modules`."""
+    import mmengine.runner as runner_pkg
+    import mmengine.runner.checkpoint as checkpoint_mod
+    import mmengine.runner.runner as runner_mod
+    if getattr(checkpoint_mod.save_checkpoint, '__mmconr_atomic__', False):
+        return
+    atomic = atomic_save(checkpoint_mod.save_checkpoint)
+    for module in (checkpoint_mod, runner_mod, runner_pkg):
+        module.save_checkpoint = atomic

@@ -14,8 +14,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmconr.engine  # noqa: F401
     import mmconr.evaluation  # noqa: F401
     import mmconr.models  # noqa: F401
-    from .checkpoint import allow_mmengine_checkpoints
+    from .checkpoint import (allow_mmengine_checkpoints,
+                             make_checkpoint_saving_atomic)
     allow_mmengine_checkpoints()
+    make_checkpoint_saving_atomic()
     if not init_default_scope:
         return
     never_created = DefaultScope.get_current_instance() is None or \

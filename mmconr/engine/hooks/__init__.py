@@ -1,8 +1,11 @@
 from .boundary_filter_hook import BoundaryFilterHook, extract_dataset_features
 from .conaff_neck_hook import ConAffNeckHook
 from .epoch_seed_hook import EpochSeedHook, epoch_seed
+from .safety_hooks import (CheckpointCheckHook, NonFiniteLossHook,
+                           checkpoint_mismatch)
 
 __all__ = [
     'BoundaryFilterHook', 'ConAffNeckHook', 'EpochSeedHook',
+    'CheckpointCheckHook', 'NonFiniteLossHook', 'checkpoint_mismatch',
     'extract_dataset_features', 'epoch_seed'
 ]

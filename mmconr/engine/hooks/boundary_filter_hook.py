@@ -10,6 +10,7 @@ from mmconr.evaluation import cluster_metrics, cluster_purity, kmeans
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
 from .conaff_neck_hook import from_config, unwrap
+from .safety_hooks import last_checkpoint
 
 
 @torch.no_grad()
@@ -71,6 +72,18 @@ def extract_dataset_features(model, dataloader, show_progress: bool = True):
     return feats / counts[:, None], gt_labels
 
 
+def check_num_classes(owner: str, num_clusters: int, dataset) -> None:
+    """``num_clusters`` must match the classes a labelled dataset declares
+    (``metainfo['classes']``); datasets without classes are not checked."""
+    classes = getattr(dataset, 'metainfo', {}).get('classes') or ()
+    if classes and len(classes) != num_clusters:
+        raise ValueError(
+            f'{owner}: num_clusters={num_clusters} does not match the '
+            f'{len(classes)} classes of {type(dataset).__name__}; set '
+            f'num_clusters={len(classes)} (or match_classes=False to '
+            'cluster into a different number of groups on purpose)')
+
+
 @HOOKS.register_module()
 class BoundaryFilterHook(Hook):
     """Online boundary detection and progressive relaxation (Eq. 9-13).
@@ -92,6 +105,8 @@ class BoundaryFilterHook(Hook):
         start_fraction: fr0 in (0, 1].
         kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`;
             the seed is offset by the epoch.
+        match_classes: require ``num_clusters`` to equal the number of
+            classes the training set declares (if it declares any).
     """
     priority = 'NORMAL'
 
@@ -101,7 +116,8 @@ class BoundaryFilterHook(Hook):
                  start_epoch: int,
                  end_epoch: Optional[int] = None,
                  start_fraction: float = 0.8,
-                 kmeans_cfg: Optional[dict] = None) -> None:
+                 kmeans_cfg: Optional[dict] = None,
+                 match_classes: bool = True) -> None:
         relaxed_fraction(start_epoch, start_epoch, end_epoch, start_fraction)
         if not isinstance(num_clusters, str):
             self._check_num_clusters(num_clusters)
@@ -112,6 +128,7 @@ class BoundaryFilterHook(Hook):
         self.start_fraction = start_fraction
         self.kmeans_cfg = dict(n_init=1, max_iter=50, seed=0, spherical=True)
         self.kmeans_cfg.update(kmeans_cfg or {})
+        self.match_classes = match_classes
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
 
@@ -144,6 +161,9 @@ class BoundaryFilterHook(Hook):
             raise ValueError(
                 f'num_clusters={self.num_clusters} is larger than the '
                 f'{num_samples} samples of the training set')
+        if self.match_classes:
+            check_num_classes('BoundaryFilterHook', self.num_clusters,
+                              runner.train_dataloader.dataset)
 
     def _get_dataloader(self, runner):
         if self._dataloader is None:
@@ -160,6 +180,14 @@ class BoundaryFilterHook(Hook):
                                     self.start_fraction)
         feats, gt_labels = extract_dataset_features(
             model, self._get_dataloader(runner))
+        bad = (~torch.isfinite(feats).all(dim=1)).nonzero().flatten()
+        if bad.numel():
+            raise FloatingPointError(
+                f'BoundaryFilterHook: epoch {epoch}: the target features of '
+                f'{bad.numel()} of {feats.shape[0]} samples are NaN or inf '
+                f'(first sample_idx: {bad[:5].tolist()}); the target network '
+                'has diverged. Training stopped before this epoch; the last '
+                f'good checkpoint is {last_checkpoint(runner)}.')
         centroids = torch.zeros(self.num_clusters, feats.shape[1],
                                 device=feats.device)
         labels = torch.zeros(feats.shape[0], dtype=torch.long,

@@ -15,7 +15,7 @@ from typing import List, NamedTuple, Optional
 import torch
 import torch.nn.functional as F
 from mmengine import dist
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 from mmpretrain.structures import DataSample
 from torch import nn
 
@@ -130,6 +130,16 @@ class GroupAwareMixin:
 
     def retrieve(self, feats: torch.Tensor, batch: GlobalBatch) -> Retrieval:
         """Neighbours and keep-mask of the global batch's target features."""
+        if not torch.isfinite(feats).all():
+            hub = MessageHub.get_current_instance()
+            bad = int((~torch.isfinite(feats).all(dim=1)).sum())
+            raise FloatingPointError(
+                f'{type(self).__name__}: {bad} of {feats.shape[0]} target '
+                'features of the global batch are NaN or inf at epoch '
+                f"{hub.get_info('epoch')} iteration {hub.get_info('iter')} "
+                '(global); the target network has diverged. Lower the '
+                'learning rate or switch off AMP and resume from the last '
+                'checkpoint.')
         neighbors = self.neighborhood(feats)
         if self.keep_fraction >= 1.0 or self.centroids is None:
             keep = torch.ones(feats.shape[0], dtype=torch.bool,
