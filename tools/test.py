@@ -9,10 +9,12 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmconr.utils import register_all_modules, setup_launcher  # noqa: E402
+from mmconr.utils import (register_all_modules, setup_launcher,  # noqa: E402
+                          shutdown_distributed)
 
 
 def parse_args():
@@ -66,11 +68,14 @@ def main():
     name = args.name or cfg.get('dataset_name') or osp.splitext(
         osp.basename(args.config))[0]
     scores = {k.split('/')[-1]: v for k, v in metrics.items()}
-    if all(key in scores for key in ('NMI', 'ACC', 'ARI')):
+    if not is_main_process():
+        pass
+    elif all(key in scores for key in ('NMI', 'ACC', 'ARI')):
         print(f"{name}: NMI={scores['NMI']:.1f} ACC={scores['ACC']:.1f} "
               f"ARI={scores['ARI']:.1f}")
     else:
         print(f'{name}: {metrics}')
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -8,7 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmconr.utils import register_all_modules, setup_launcher  # noqa: E402
+from mmconr.utils import (register_all_modules, setup_launcher,  # noqa: E402
+                          shutdown_distributed)
 
 
 def parse_args():
@@ -69,6 +70,7 @@ def main():
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -11,6 +11,10 @@ from mmengine.model import is_model_wrapper
 from mmconr.registry import HOOKS
 
 
+def _scalar(value) -> float:
+    return float(value.detach()) if torch.is_tensor(value) else float(value)
+
+
 def last_checkpoint(runner) -> str:
     """The path CheckpointHook recorded last in the work dir, if any."""
     record = osp.join(runner.work_dir, 'last_checkpoint')
@@ -36,9 +40,9 @@ class NonFiniteLossHook(Hook):
         if not outputs:
             return
         bad = {
-            name: float(value)
+            name: _scalar(value)
             for name, value in outputs.items()
-            if name.startswith('loss') and not math.isfinite(float(value))
+            if name.startswith('loss') and not math.isfinite(_scalar(value))
         }
         if not bad:
             return
