@@ -3,6 +3,7 @@ import logging
 import os
 import os.path as osp
 import random
+import re
 from typing import Dict, List, Optional, Tuple
 
 import mmcv
@@ -16,6 +17,7 @@ from .imagenet_subsets import IMG_EXTENSIONS
 # (path, mtime_ns, size) -> None if readable, else the reason it is not;
 # several datasets of one config (train, features) check a file once.
 _CHECKED: Dict[Tuple[str, int, int], Optional[str]] = {}
+_WARNED = set()  # (folder, skipped files) already reported
 
 
 def scan_folder(folder: str) -> Tuple[List[str], List[str]]:
@@ -41,6 +43,14 @@ def decode_image(path: str):
     return img
 
 
+def _checked_key(path: str) -> Optional[Tuple[str, int, int]]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
 def unreadable_reason(path: str) -> Optional[str]:
     """``None`` if ``path`` decodes to a non-empty colour image, else why
     not (memoised on path, modification time and size)."""
@@ -54,7 +64,9 @@ def unreadable_reason(path: str) -> Optional[str]:
             decode_image(path)
             _CHECKED[key] = None
         except Exception as exc:  # any decoder error means "skip this file"
-            _CHECKED[key] = f'{type(exc).__name__}: {exc}'.strip()
+            message = re.sub(r'\s*<_io\.BytesIO object at \w+>', '',
+                             str(exc))
+            _CHECKED[key] = f'{type(exc).__name__}: {message}'.strip()
     return _CHECKED[key]
 
 
@@ -120,7 +132,9 @@ class UnlabeledImageFolder(BaseDataset):
             candidates = [candidates[i] for i in sorted(chosen)]
         skipped = [(p, 'not an image file (extension)') for p in others]
         readable = []
-        progress = ProgressBar(len(candidates)) if candidates else None
+        # a progress bar unless every file was checked before
+        progress = ProgressBar(len(candidates)) if any(
+            _checked_key(p) not in _CHECKED for p in candidates) else None
         for path in candidates:
             reason = unreadable_reason(path)
             if reason is None:
@@ -132,7 +146,9 @@ class UnlabeledImageFolder(BaseDataset):
         if progress is not None:
             print()
         self.skipped = sorted(skipped)
-        if self.skipped:
+        warning_key = (root, tuple(self.skipped))
+        if self.skipped and warning_key not in _WARNED:
+            _WARNED.add(warning_key)
             print_log(
                 f'{type(self).__name__}: skipped {len(self.skipped)} of '
                 f'{len(candidates) + len(others)} files under {root}:\n' +
