@@ -56,7 +56,10 @@ def neighbor_purity_curve(feats: torch.Tensor,
 
     Returns:
         dict(ks=(len(ks),), euclidean=(num_batches, len(ks)),
-        conaff=(num_batches, len(ks))), purities as fractions.
+        conaff=(num_batches, len(ks)), upper_bound=(num_batches,
+        len(ks))), purities as fractions; ``upper_bound`` is the purity of
+        an oracle that knows the labels (limited by the class sizes in the
+        batch once K exceeds them).
     """
     ks = [int(k) for k in ks]
     if not ks or min(ks) < 1 or ks != sorted(set(ks)):
@@ -71,9 +74,14 @@ def neighbor_purity_curve(feats: torch.Tensor,
     if kmax + 1 > batch_size:
         raise ValueError(f'K={kmax} needs batches of more than {kmax} '
                          f'samples; batch_size is {batch_size}')
-    curves = dict(euclidean=[], conaff=[])
+    curves = dict(euclidean=[], conaff=[], upper_bound=[])
     for batch in random_batches(labelled, batch_size, num_batches, seed):
         z, y = feats[batch], labels[batch]
+        # the best any K neighbours can do: all the other class members
+        same_class = (y[:, None] == y[None]).sum(1).float() - 1
+        curves['upper_bound'].append([
+            float((same_class.clamp(max=k) / k).mean()) for k in ks
+        ])
         retrieved = dict(
             euclidean=local_neighbors(z, kmax + 1),
             conaff=conaff_neighbors(z, kmax + 1, k1, k2, num_layers))

@@ -3,8 +3,11 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .images import image_grid
 
@@ -54,11 +57,16 @@ def _image_figure(grid: np.ndarray, out_file: str, title: str = '',
 def purity_plot(ks: Sequence[int],
                 curves: Dict[str, np.ndarray],
                 out_file: str,
-                title: str = '') -> str:
+                title: str = '',
+                upper_bound: Optional[np.ndarray] = None) -> str:
     """Neighbourhood purity against K (paper Fig. 2): one line per
-    neighbourhood, the mean over batches with a +-1 std band."""
+    neighbourhood, the mean over batches with a +-1 std band; optionally
+    the best possible purity (dashed)."""
     fig = Figure(figsize=(5.5, 4), dpi=120)
     ax = fig.add_subplot()
+    if upper_bound is not None:
+        ax.plot(ks, 100 * np.asarray(upper_bound, float).mean(axis=0),
+                '--', color='grey', label='best possible (class sizes)')
     for (name, values), marker in zip(curves.items(), 'osd^v'):
         values = 100 * np.asarray(values, dtype=float)
         mean, std = values.mean(axis=0), values.std(axis=0)
@@ -69,7 +77,7 @@ def purity_plot(ks: Sequence[int],
     ax.grid(alpha=0.3)
     ax.legend()
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(textwrap.fill(title, 70), fontsize=8)
     fig.tight_layout()
     return _save(fig, out_file)
 
@@ -133,8 +141,9 @@ def tsne_figure(embedding: np.ndarray,
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(fontsize=7, markerscale=1.5, loc='best', ncol=2)
-    ax.set_title(title or 't-SNE of the target features '
-                 '(small dots: boundary samples)', fontsize=9)
+    ax.set_title(textwrap.fill(title or 't-SNE of the target features '
+                               '(small dots: boundary samples)', 80),
+                 fontsize=8)
     fig.tight_layout()
     return _save(fig, out_file)
 
@@ -155,6 +164,7 @@ def curves_figure(panels: Dict[str, Dict[str, tuple]], out_file: str,
             ax.plot(x, y, label=name, marker='.' if len(x) < 60 else None)
             ax.set_xlabel(x_label)
         ax.set_title(panel, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         if len(series) > 1:
             ax.legend(fontsize=7)
