@@ -46,6 +46,9 @@ def load_scalars(work_dir: str) -> Dict[str, Dict[str, Dict[int, float]]]:
                 except json.JSONDecodeError as exc:
                     raise ValueError(f'{path} line {line_no}: not JSON '
                                      f'({exc})') from exc
+                if not isinstance(record, dict) or 'step' not in record:
+                    raise ValueError(f'{path} line {line_no}: not an '
+                                     'mmengine scalar record (no "step")')
                 step = int(record.pop('step'))
                 if 'iter' in record:
                     epoch = int(record.pop('epoch', 0))
