@@ -118,7 +118,7 @@ def format_summary(summary: dict) -> List[str]:
     lines += [f'  cluster {c}: {n}' for c, n in sizes.items()]
     if summary.get('label_agreement'):
         scores = summary['label_agreement']
-        lines.append('against the folder labels: ' + ' '.join(
+        lines.append('against the labels: ' + ' '.join(
             f'{k}={v:.1f}' for k, v in scores.items()))
     if summary['skipped']:
         lines.append(f"skipped {len(summary['skipped'])} files:")
