@@ -1,5 +1,6 @@
 # Two verbs for a fresh machine:
-#   make demo   create .venv if needed, install, train + evaluate on digits
+#   make demo   create .venv if needed, install, train + evaluate on digits,
+#               then contact sheets, neighbourhood purity and curves
 #   make test   same environment plus test dependencies, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,7 +9,7 @@ PIP := $(PY) -m pip
 DEMO_CFG := configs/demo/byol_conr_digits.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: demo test install clean
+.PHONY: demo demo-figures test install clean
 
 $(VENV)/.installed: setup.py requirements/runtime.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,18 @@ demo: $(VENV)/.installed
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) "$$(cat $(DEMO_DIR)/last_checkpoint)" \
 		--work-dir $(DEMO_DIR) --out $(DEMO_DIR)/assignments.csv
+	$(MAKE) --no-print-directory demo-figures
+
+# What to look at, from the demo's last checkpoint: a contact sheet per
+# cluster (most central first), neighbourhood purity (paper Fig. 2) and the
+# training curves.
+demo-figures: $(VENV)/.installed
+	$(PY) tools/analysis_tools/cluster_sheets.py $(DEMO_CFG) \
+		"$$(cat $(DEMO_DIR)/last_checkpoint)" --out-dir $(DEMO_DIR)/clustering
+	$(PY) tools/analysis_tools/neighbor_purity.py $(DEMO_CFG) \
+		"$$(cat $(DEMO_DIR)/last_checkpoint)" --out $(DEMO_DIR)/neighbor_purity.png
+	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_DIR) \
+		--out $(DEMO_DIR)/curves.png
 
 test: $(VENV)/.tests
 	$(PY) -m pytest tests -q

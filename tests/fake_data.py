@@ -104,6 +104,50 @@ def write_tiny_imagenet(root, num_classes=200, per_class=1, val=4):
     return root, wnids
 
 
+
+
+def write_image_folder(root, per_format=4, bad_files=True):
+    """A folder tree as users have them: nested folders (two "classes"),
+    .jpg/.JPEG/.png/.webp with mixed sizes and colour modes, and, with
+    ``bad_files``, a corrupt image, a truncated JPEG and a non-image file.
+
+    Returns (root, sorted readable image paths, {bad path: kind}).
+    """
+    rng = np.random.default_rng(7)
+    good, bad = [], {}
+    specs = [('cats', '.jpg', 'RGB'), ('cats/indoor', '.JPEG', 'RGB'),
+             ('dogs', '.png', 'RGBA'), ('dogs', '.webp', 'RGB'),
+             ('dogs/grey', '.png', 'L')]
+    for s, (sub, ext, mode) in enumerate(specs):
+        folder = osp.join(root, sub)
+        os.makedirs(folder, exist_ok=True)
+        for i in range(per_format):
+            w, h = int(rng.integers(20, 60)), int(rng.integers(20, 60))
+            channels = {'RGB': 3, 'RGBA': 4, 'L': 1}[mode]
+            pixels = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
+            img = Image.fromarray(pixels[..., 0] if mode == 'L' else pixels,
+                                  mode)
+            path = osp.join(folder, f'img{s}_{i}{ext}')
+            img.save(path, format={'.jpg': 'JPEG', '.JPEG': 'JPEG',
+                                   '.png': 'PNG', '.webp': 'WEBP'}[ext])
+            good.append(path)
+    if bad_files:
+        corrupt = osp.join(root, 'cats', 'corrupt.jpg')
+        with open(corrupt, 'wb') as f:
+            f.write(b'this is not a jpeg at all')
+        truncated = osp.join(root, 'dogs', 'truncated.jpg')
+        with open(good[0], 'rb') as f:
+            data = f.read()
+        with open(truncated, 'wb') as f:
+            f.write(data[:len(data) // 2])
+        notes = osp.join(root, 'notes.txt')
+        with open(notes, 'w') as f:
+            f.write('not an image\n')
+        bad = {corrupt: 'unreadable', truncated: 'unreadable',
+               notes: 'not an image'}
+    return root, sorted(good), bad
+
+
 FAKE_WRITERS = {
     'CIFAR10Whole': lambda root: write_cifar10(root),
     'CIFAR20': lambda root: write_cifar100(root),
@@ -112,4 +156,5 @@ FAKE_WRITERS = {
     'ImageNetDogs': lambda root: write_imagenet_tree(
         root, IMAGENET_DOGS_WNIDS, per_class=3),
     'TinyImageNet': lambda root: write_tiny_imagenet(root)[0],
+    'UnlabeledImageFolder': lambda root: write_image_folder(root)[0],
 }

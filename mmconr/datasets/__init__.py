@@ -4,6 +4,7 @@ from .compat import patch_adjust_hue
 
 from .cifar import CIFAR10Whole, CIFAR20, CIFAR100_FINE_TO_COARSE
 from .digits import Digits
+from .image_folder import UnlabeledImageFolder
 from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
                                ImageNet10, ImageNetDogs, ImageNetSubset,
                                TinyImageNet)
@@ -15,6 +16,7 @@ patch_adjust_hue()
 
 __all__ = [
     'CIFAR10Whole', 'CIFAR20', 'CIFAR100_FINE_TO_COARSE', 'Digits', 'STL10',
+    'UnlabeledImageFolder',
     'ImageNetSubset', 'ImageNet10', 'ImageNetDogs', 'TinyImageNet',
     'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS', 'CorruptImageError',
     'LoadImageFromFile', 'check_image_bytes'

@@ -21,7 +21,8 @@ class ClusteringMetric(BaseMetric):
     feature of every sample into ``pred_feat``; this metric runs k-means on
     all of them (once, on the main process) and reports NMI, ACC and ARI in
     percent. Samples with a negative ground-truth label are clustered but
-    not scored.
+    not scored; without any labelled sample (an unlabelled image folder)
+    nothing is scored and only ``out_file`` is written.
 
     Args:
         num_clusters: K.
@@ -93,6 +94,11 @@ class ClusteringMetric(BaseMetric):
         _, pred = kmeans(feats, self.num_clusters, **self.kmeans_cfg)
         if self.out_file:
             self._write_assignments(results, pred)
+        if not num_labelled_classes:
+            MMLogger.get_current_instance().info(
+                f'ClusteringMetric: none of the {len(results)} samples has a '
+                'ground-truth label; clustered but not scored')
+            return {}
         scores = cluster_metrics(gt_labels, pred)
         return dict(
             NMI=100.0 * scores['nmi'],

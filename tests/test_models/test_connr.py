@@ -164,6 +164,9 @@ def test_neighbour_purity_is_logged():
     model.set_group_stage(True)
     losses = model.loss(views, samples)
     assert losses['nbr_purity'].item() == pytest.approx(1.0)
+    # unlabelled samples (label -1, an image folder): no purity, not NaN
+    views, samples = make_batch(labels=[-1] * 12)
+    assert 'nbr_purity' not in model.loss(views, samples)
 
 
 def test_predict_returns_normalised_target_features():

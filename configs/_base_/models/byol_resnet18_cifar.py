@@ -1,7 +1,10 @@
 # BYOL / ConNR with ResNet-18, CIFAR stem (3x3 conv stride 1, no max-pool),
 # as in the paper §4.2. Projector and predictor 4096 hidden -> 256 (DESIGN
-# §1.4, official config). Without ConAffNeckHook this model trains exactly as
-# mmpretrain's BYOL (the InC baseline).
+# §1.4, official config), Linear-BN-ReLU-Linear with biases in both Linear
+# layers as the official BYOL wrapper (so that its checkpoints, converted by
+# tools/model_converters/connr_to_mmconr.py, load strictly). Without
+# ConAffNeckHook this model trains exactly as mmpretrain's BYOL (the InC
+# baseline).
 model = dict(
     type='ConNR',
     # CosineEMA: mmengine's momentum is the weight of the new parameters,
@@ -20,6 +23,7 @@ model = dict(
         num_layers=2,
         with_bias=True,
         with_last_bn=False,
+        with_last_bias=True,
         with_avg_pool=True,
         norm_cfg=dict(type='SyncBN')),
     head=dict(
@@ -32,6 +36,7 @@ model = dict(
             num_layers=2,
             with_bias=True,
             with_last_bn=False,
+            with_last_bias=True,
             with_avg_pool=False,
             norm_cfg=dict(type='SyncBN')),
         loss=dict(type='CosineSimilarityLoss')),

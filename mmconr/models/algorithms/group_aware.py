@@ -170,7 +170,8 @@ class GroupAwareMixin:
         out = dict(
             kept_frac=torch.stack([r.keep.float().mean()
                                    for r in retrievals]).mean())
-        if batch.gt_labels is not None:
+        # unlabelled data (label -1, e.g. an image folder): nothing to log
+        if batch.gt_labels is not None and (batch.gt_labels >= 0).any():
             out['nbr_purity'] = torch.stack([
                 self.neighbor_purity(r.neighbors, batch.gt_labels)
                 for r in retrievals

@@ -1,0 +1,127 @@
+"""What a person looks at after clustering: a CSV, sheets, a summary."""
+import csv
+import json
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.utils import track_iter_progress
+
+from mmconr.visualization import contact_sheet
+from .clustering import Clustering, label_agreement
+
+
+def write_assignments(out_file: str,
+                      ids: Sequence,
+                      clustering: Clustering,
+                      id_column: str = 'path',
+                      gt_labels: Optional[Sequence[int]] = None) -> str:
+    """One row per sample: ``id_column, cluster, distance, boundary_ratio``
+    (and ``label`` where ground truth is given), in sample order."""
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    header = [id_column, 'cluster', 'distance', 'boundary_ratio']
+    if gt_labels is not None:
+        header.append('label')
+    tmp = out_file + '.tmp'
+    with open(tmp, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i, sample_id in enumerate(ids):
+            row = [
+                sample_id,
+                int(clustering.labels[i]),
+                f'{float(clustering.distances[i]):.6f}',
+                f'{float(clustering.boundary_ratios[i]):.6f}',
+            ]
+            if gt_labels is not None:
+                row.append(int(gt_labels[i]))
+            writer.writerow(row)
+    os.replace(tmp, out_file)
+    return out_file
+
+
+def write_contact_sheets(out_dir: str,
+                         clustering: Clustering,
+                         load_image: Callable[[int], np.ndarray],
+                         per_sheet: int = 64,
+                         ncols: int = 8,
+                         size: int = 64) -> Dict[int, str]:
+    """``out_dir/cluster_XX.png`` for every non-empty cluster: its
+    ``per_sheet`` most central members, nearest to the centroid first."""
+    sheets = {}
+    num = clustering.num_clusters
+    digits = max(2, len(str(num - 1)))
+    for cluster in track_iter_progress(list(range(num))):
+        members = clustering.central_order(cluster)
+        if members.numel() == 0:
+            continue
+        shown = members[:per_sheet].tolist()
+        title = f'cluster {cluster}: {members.numel()} images'
+        if members.numel() > len(shown):
+            title += f', the {len(shown)} most central'
+        title += ' (nearest to the centroid first)'
+        sheets[cluster] = contact_sheet(
+            [load_image(i) for i in shown],
+            osp.join(out_dir, f'cluster_{cluster:0{digits}d}.png'),
+            title=title, ncols=ncols, size=size)
+    return sheets
+
+
+def cluster_report(out_dir: str,
+                   ids: Sequence,
+                   clustering: Clustering,
+                   load_image: Callable[[int], np.ndarray],
+                   id_column: str = 'path',
+                   gt_labels: Optional[Sequence[int]] = None,
+                   skipped: Sequence[Tuple[str, str]] = (),
+                   per_sheet: int = 64,
+                   extra: Optional[dict] = None) -> dict:
+    """Write ``assignments.csv``, ``clusters/cluster_XX.png`` and
+    ``summary.json`` into ``out_dir``; return the summary.
+
+    ``gt_labels`` (-1 = none) add a ``label`` column and NMI/ACC/ARI to
+    the summary when any sample has a label.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    labelled = gt_labels is not None and (np.asarray(gt_labels) >= 0).any()
+    csv_file = write_assignments(
+        osp.join(out_dir, 'assignments.csv'), ids, clustering, id_column,
+        gt_labels if labelled else None)
+    sheets = write_contact_sheets(
+        osp.join(out_dir, 'clusters'), clustering, load_image, per_sheet)
+    sizes = clustering.sizes()
+    summary = dict(
+        num_samples=len(ids),
+        num_clusters=clustering.num_clusters,
+        cluster_sizes={str(c): n for c, n in enumerate(sizes)},
+        empty_clusters=[c for c, n in enumerate(sizes) if n == 0],
+        assignments=osp.relpath(csv_file, out_dir),
+        contact_sheets={str(c): osp.relpath(p, out_dir)
+                        for c, p in sheets.items()},
+        skipped=[dict(path=p, reason=r) for p, r in skipped],
+    )
+    if labelled:
+        summary['label_agreement'] = label_agreement(
+            gt_labels, clustering.labels.numpy())
+    summary.update(extra or {})
+    with open(osp.join(out_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+def format_summary(summary: dict) -> List[str]:
+    """Human-readable lines of a :func:`cluster_report` summary."""
+    lines = [f"{summary['num_samples']} images in "
+             f"{summary['num_clusters']} clusters"]
+    sizes = summary['cluster_sizes']
+    lines += [f'  cluster {c}: {n}' for c, n in sizes.items()]
+    if summary.get('label_agreement'):
+        scores = summary['label_agreement']
+        lines.append('against the labels: ' + ' '.join(
+            f'{k}={v:.1f}' for k, v in scores.items()))
+    if summary['skipped']:
+        lines.append(f"skipped {len(summary['skipped'])} files:")
+        lines += [f"  {s['path']}: {s['reason']}"
+                  for s in summary['skipped']]
+    return lines

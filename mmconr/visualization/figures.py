@@ -1,0 +1,174 @@
+"""The PNG figures of the tools (matplotlib, no pyplot state)."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import textwrap
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .images import image_grid
+
+WRONG = (220, 30, 30)
+RIGHT = (40, 170, 60)
+
+
+def _save(fig: Figure, out_file: str) -> str:
+    folder = osp.dirname(osp.abspath(out_file))
+    os.makedirs(folder, exist_ok=True)
+    fig.savefig(out_file)
+    return out_file
+
+
+def contact_sheet(images: Sequence[np.ndarray],
+                  out_file: str,
+                  title: str = '',
+                  ncols: int = 8,
+                  size: int = 64) -> str:
+    """One PNG: the images in rows of ``ncols`` (in the given order) under
+    ``title``, about one screen pixel per thumbnail pixel."""
+    grid = image_grid(list(images), min(ncols, len(images)), size)
+    return _image_figure(grid, out_file, title)
+
+
+def _image_figure(grid: np.ndarray, out_file: str, title: str = '',
+                  labels: Sequence[tuple] = ()) -> str:
+    """Save ``grid`` at one figure pixel per image pixel, with a title line
+    and optional column labels ``(x_pixel, text)`` above it."""
+    dpi = 100
+    height, width = grid.shape[0] / dpi, max(grid.shape[1] / dpi, 3.)
+    header = (0.3 if title else 0.) + (0.25 if labels else 0.)
+    fig = Figure(figsize=(width, height + header), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, height / (height + header)))
+    ax.imshow(grid, interpolation='nearest')
+    ax.set_axis_off()
+    total = height + header
+    for x, text in labels:
+        fig.text(x / grid.shape[1], (height + 0.05) / total, text,
+                 ha='center', va='bottom', fontsize=8)
+    if title:
+        fig.text(0.5, 1 - 0.15 / total, title, ha='center', va='center',
+                 fontsize=9)
+    return _save(fig, out_file)
+
+
+def purity_plot(ks: Sequence[int],
+                curves: Dict[str, np.ndarray],
+                out_file: str,
+                title: str = '',
+                upper_bound: Optional[np.ndarray] = None) -> str:
+    """Neighbourhood purity against K (paper Fig. 2): one line per
+    neighbourhood, the mean over batches with a +-1 std band; optionally
+    the best possible purity (dashed)."""
+    fig = Figure(figsize=(5.5, 4), dpi=120)
+    ax = fig.add_subplot()
+    if upper_bound is not None:
+        ax.plot(ks, 100 * np.asarray(upper_bound, float).mean(axis=0),
+                '--', color='grey', label='best possible (class sizes)')
+    for (name, values), marker in zip(curves.items(), 'osd^v'):
+        values = 100 * np.asarray(values, dtype=float)
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        ax.plot(ks, mean, marker=marker, label=name)
+        ax.fill_between(ks, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel('K (neighbours per sample)')
+    ax.set_ylabel('neighbourhood purity (%)')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(textwrap.fill(title, 70), fontsize=8)
+    fig.tight_layout()
+    return _save(fig, out_file)
+
+
+def neighbors_figure(rows: List[dict], out_file: str, size: int = 48,
+                     title: str = '') -> str:
+    """Per query: the query, then its Euclidean and its ConAff neighbours
+    side by side; neighbours of another class framed red, of the query's
+    class green (Fig. 1b / 5).
+
+    Each row is ``dict(query=img, label=str, panels=[(name, imgs, same)])``
+    with ``same`` a list of bools (or ``None`` entries where unlabelled).
+    """
+    blocks, names = [], None
+    for row in rows:
+        cells = [row['query']]
+        colors = [(60, 60, 60)]
+        for _, imgs, same in row['panels']:
+            cells += [np.full((size, size, 3), 255, np.uint8)] + list(imgs)
+            colors += [None] + [None if s is None else (RIGHT if s else WRONG)
+                                for s in same]
+        blocks.append(image_grid(cells, len(cells), size, pad=2, border=3,
+                                 border_colors=colors))
+        names = [n for n, _, _ in row['panels']]
+    grid = np.concatenate(blocks, axis=0)
+    cell = size + 2 * 3 + 2  # thumbnail, frames, padding
+    k = len(rows[0]['panels'][0][1])
+    labels = [(2 + cell / 2, 'query')] + [
+        (2 + cell * (2 + i * (k + 1)) + cell * k / 2, name)
+        for i, name in enumerate(names)
+    ]
+    return _image_figure(grid, out_file, title, labels)
+
+
+def tsne_figure(embedding: np.ndarray,
+                colors: np.ndarray,
+                boundary: np.ndarray,
+                out_file: str,
+                color_names: Optional[Sequence[str]] = None,
+                title: str = '') -> str:
+    """2-D embedding coloured by ``colors`` (integer classes or clusters);
+    ``boundary`` samples drawn small (paper Fig. 4)."""
+    fig = Figure(figsize=(6.5, 6), dpi=120)
+    ax = fig.add_subplot()
+    values = np.unique(colors)
+    cmap = 'tab10' if len(values) <= 10 else 'tab20'
+    from matplotlib import colormaps
+    palette = colormaps[cmap]
+    for i, value in enumerate(values):
+        for is_boundary, size, alpha in ((False, 10, 0.8), (True, 2, 0.6)):
+            sel = (colors == value) & (boundary == is_boundary)
+            if not sel.any():
+                continue
+            label = None
+            if not is_boundary:
+                label = (color_names[value] if color_names is not None
+                         and 0 <= value < len(color_names) else str(value))
+            ax.scatter(embedding[sel, 0], embedding[sel, 1], s=size,
+                       color=palette(i % palette.N), alpha=alpha,
+                       linewidths=0, label=label)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=7, markerscale=1.5, loc='best', ncol=2)
+    ax.set_title(textwrap.fill(title or 't-SNE of the target features '
+                               '(small dots: boundary samples)', 80),
+                 fontsize=8)
+    fig.tight_layout()
+    return _save(fig, out_file)
+
+
+def curves_figure(panels: Dict[str, Dict[str, tuple]], out_file: str,
+                  title: str = '') -> str:
+    """One subplot per panel; each panel maps a series name to
+    ``(x, y, x_label)``."""
+    n = len(panels)
+    if not n:
+        raise ValueError('no series to plot')
+    ncols = min(n, 2)
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(5.5 * ncols, 3.6 * nrows), dpi=110)
+    for i, (panel, series) in enumerate(panels.items()):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        for name, (x, y, x_label) in series.items():
+            ax.plot(x, y, label=name, marker='.' if len(x) < 60 else None)
+            ax.set_xlabel(x_label)
+        ax.set_title(panel, fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if len(series) > 1:
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_file)

@@ -1,0 +1,207 @@
+"""The analysis tools on digits: each writes its PNG; the numbers behind
+them are checked against references written here. The curves come from a
+two-epoch run (BYOL epoch, then ConNR)."""
+import copy
+import importlib.util
+import json
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from tests.test_models.test_neighborhoods import reference_conaff
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
+SUBSET = 192
+SUBSET_OPTION = [f'feature_dataloader.dataset.indices={SUBSET}']
+
+
+def tool(name):
+    path = osp.join(ROOT, 'tools', 'analysis_tools', name + '.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def demo_run(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('analysis')
+    cfg = Config.fromfile(CFG)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'feature_dataloader'):
+        cfg[key].dataset.indices = SUBSET
+    cfg.train_cfg.max_epochs = 2
+    cfg.train_cfg.val_interval = 1
+    for hook in cfg.custom_hooks:
+        hook['start_epoch'] = 1
+        if 'end_epoch' in hook:
+            hook['end_epoch'] = 2
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.work_dir = str(work_dir)
+    cfg.log_level = 'WARNING'
+    Runner.from_cfg(copy.deepcopy(cfg)).train()
+    return work_dir, str(work_dir / 'epoch_2.pth')
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """Weights of a freshly initialised demo model: random ResNet features
+    of digits are far from random (the two-epoch run above has collapsed
+    features, whose neighbour ranks are float noise)."""
+    from mmconr.apis import init_model
+    torch.manual_seed(0)
+    model = init_model(CFG, device='cpu')
+    path = tmp_path_factory.mktemp('random_init') / 'init.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), str(path))
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def features(checkpoint):
+    from mmconr.apis import embed_dataset
+    model, dataset, feats, labels = embed_dataset(
+        CFG, checkpoint, 'cpu', 0,
+        {'feature_dataloader.dataset.indices': SUBSET})
+    return model, dataset, feats, labels
+
+
+def reference_purity(feats, labels, batches, ks, k1, k2):
+    """Purity by brute force: cosine ranks with numpy, ConAff ranks from the
+    loop reference of DESIGN §1.1."""
+    out = dict(euclidean=[], conaff=[])
+    for batch in batches:
+        z = feats[batch].double()
+        y = labels[batch].numpy()
+        zn = (z / z.norm(dim=1, keepdim=True)).numpy()
+        dists = ((zn[:, None] - zn[None]) ** 2).sum(-1)
+        _, ctx = reference_conaff(feats[batch], max(ks), k1, k2)
+        for name, score in (('euclidean', -dists), ('conaff', ctx)):
+            row = []
+            for k in ks:
+                same = []
+                for i in range(len(batch)):
+                    others = [j for j in np.argsort(-score[i], kind='stable')
+                              if j != i][:k]
+                    same += [y[j] == y[i] for j in others]
+                row.append(np.mean(same))
+            out[name].append(row)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_neighbor_purity_plot_and_numbers(checkpoint, features, tmp_path):
+    ckpt = checkpoint
+    _, _, feats, labels = features
+    out = tmp_path / 'purity.png'
+    numbers = tool('neighbor_purity').main([
+        CFG, ckpt, '--out', str(out), '--ks', '1', '5', '10', '20',
+        '--num-batches', '3', '--device', 'cpu', '--workers', '0',
+        '--cfg-options'
+    ] + SUBSET_OPTION)
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert json.loads((tmp_path / 'purity.json').read_text()) == numbers
+    assert numbers['batch_size'] == 64  # the training batch size
+    assert (numbers['k1'], numbers['k2']) == (10, 2)  # the model's
+    # the batches a shuffled sampler with drop_last draws, seed 0
+    perm = np.random.default_rng(0).permutation(np.arange(SUBSET))
+    batches = [perm[i * 64:(i + 1) * 64] for i in range(3)]
+    ref = reference_purity(feats, labels, batches, [1, 5, 10, 20], 10, 2)
+    # the oracle: every other member of the class, up to K
+    for k, bound in zip([1, 5, 10, 20], numbers['upper_bound']):
+        expected = np.mean([
+            min(k, int((labels[b] == labels[i]).sum()) - 1) / k
+            for b in batches for i in b
+        ])
+        assert bound == pytest.approx(100 * expected, abs=0.006)
+    for name in ('euclidean', 'conaff'):
+        # float32 (tool) vs float64 (reference) may order a near-tie the
+        # other way: at most one of the 3 x 64 x K neighbours may differ
+        one = 100 / (3 * 64 * np.array([1, 5, 10, 20]))
+        assert np.all(np.abs(np.array(numbers[name]) -
+                             100 * ref[name].mean(0)) <= one + 0.006), name
+
+
+def test_visualize_neighbors(checkpoint, features, tmp_path):
+    ckpt = checkpoint
+    _, _, feats, _ = features
+    out = tmp_path / 'neighbors.png'
+    found = tool('visualize_neighbors').main([
+        CFG, ckpt, '--out', str(out), '--queries', '3', '50', '--device',
+        'cpu', '--workers', '0', '--cfg-options'
+    ] + SUBSET_OPTION)
+    assert out.read_bytes()[:4] == b'\x89PNG'
+    assert [f['query'] for f in found] == [3, 50]
+    for item in found:
+        batch = item['batch']
+        assert len(batch) == 64 and batch[0] == item['query']
+        assert len(set(batch.tolist())) == 64
+        z = torch.nn.functional.normalize(feats[batch].double(), dim=1)
+        order = [j for j in torch.argsort(-(z @ z[0]), stable=True).tolist()
+                 if j != 0][:10]
+        assert item['euclidean'].tolist() == batch[order].tolist()
+        _, ctx = reference_conaff(feats[batch], 10, 10, 2)
+        order = [j for j in np.argsort(-ctx[0], kind='stable') if j != 0]
+        assert item['conaff'].tolist() == batch[order[:10]].tolist()
+
+
+def test_visualize_tsne(checkpoint, tmp_path, capsys):
+    ckpt = checkpoint
+    for color_by in ('gt', 'cluster'):
+        out = tmp_path / f'tsne_{color_by}.png'
+        embedding = tool('visualize_tsne').main([
+            CFG, ckpt, '--out', str(out), '--color-by', color_by,
+            '--max-samples', '150', '--device', 'cpu', '--workers', '0',
+            '--cfg-options'
+        ] + SUBSET_OPTION)
+        assert out.read_bytes()[:4] == b'\x89PNG'
+        assert embedding.shape == (150, 2)
+    # fr0 = 0.8 of the config's BoundaryFilterHook over the whole set
+    boundary = SUBSET - math.ceil(0.8 * SUBSET)
+    assert f'{boundary} of {SUBSET} samples are boundary samples' in \
+        capsys.readouterr().out
+
+
+def test_plot_curves(demo_run, tmp_path):
+    work_dir, _ = demo_run
+    out = tmp_path / 'curves.png'
+    panels = tool('plot_curves').main([str(work_dir), '--out', str(out)])
+    assert out.read_bytes()[:4] == b'\x89PNG'
+    records = []
+    for path in work_dir.glob('*/vis_data/scalars.json'):
+        records += [json.loads(line) for line in path.read_text().split('\n')
+                    if line.strip()]
+    train = [r for r in records if 'iter' in r]
+    for epoch in (1, 2):
+        losses = [r['loss'] for r in train if r['epoch'] == epoch]
+        assert len(losses) == 3  # 192 / 64 iterations, logged every one
+        x, y, _ = panels['training loss (mean per epoch)']['loss']
+        assert y[x.index(epoch)] == pytest.approx(np.mean(losses))
+    nmi = [r['clustering/NMI'] for r in records if 'clustering/NMI' in r]
+    x, y, _ = panels['clustering scores (%)']['NMI (validation)']
+    assert x == [1, 2] and y == pytest.approx(nmi)
+    # the fraction BoundaryFilterHook set before the 2nd epoch
+    x, y, _ = panels['kept fraction of anchors']['scheduled fr(t)']
+    assert x == [2] and y == [pytest.approx(0.8)]
+    assert 'neighbourhood purity (%)' in panels
+
+
+def test_cluster_sheets(checkpoint, tmp_path):
+    ckpt = checkpoint
+    summary = tool('cluster_sheets').main([
+        CFG, ckpt, '--out-dir', str(tmp_path), '--device', 'cpu',
+        '--workers', '0', '--cfg-options'
+    ] + SUBSET_OPTION)
+    assert summary['num_samples'] == SUBSET
+    assert sum(summary['cluster_sizes'].values()) == SUBSET
+    for sheet in summary['contact_sheets'].values():
+        assert (tmp_path / sheet).read_bytes()[:4] == b'\x89PNG'
+    assert set(summary['label_agreement']) == {'NMI', 'ACC', 'ARI'}
+    rows = (tmp_path / 'assignments.csv').read_text().splitlines()
+    assert rows[0] == 'sample_idx,cluster,distance,boundary_ratio,label'
+    assert len(rows) == SUBSET + 1

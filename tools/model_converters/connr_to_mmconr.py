@@ -1,0 +1,80 @@
+"""Convert a checkpoint of the official ConNR code (its BYOL wrapper's
+state_dict, e.g. the file ``BYOLWrapper-800`` of the epoch-800 warm-up) into
+an mmconr checkpoint:
+
+    python tools/model_converters/connr_to_mmconr.py BYOLWrapper-800 \
+        checkpoints/connr_byol_cifar10_epoch800.pth
+    # continue with the ConNR stage (epochs 800..999):
+    python tools/train.py configs/conr/byol_conr_cifar10.py \
+        --resume checkpoints/connr_byol_cifar10_epoch800.pth
+    # or start from the weights only:
+    python tools/train.py CONFIG --cfg-options \
+        load_from=checkpoints/connr_byol_cifar10_epoch800.pth
+
+Online and target (EMA) networks, projector, predictor and every BN
+statistic are kept. The result is checked key by key and shape by shape
+against the model of --config. With --epoch (default 800) it also holds the
+training state of that epoch of --config (epoch, iteration, lr schedule,
+EMA counter) so that --resume continues there; the official file has no
+optimizer momentum, so SGD momentum restarts from zero.
+--iters-per-epoch must match the run that continues: 234 = 60,000 CIFAR-10
+images // batch 256 on one process; e.g. 29 with 8 processes.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+from mmconr.apis.official import official_to_mmconr  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='official ConNR BYOL checkpoint -> mmconr checkpoint')
+    parser.add_argument('src', help='official checkpoint (state_dict file)')
+    parser.add_argument('dst', help='mmconr checkpoint to write')
+    parser.add_argument(
+        '--config',
+        default=osp.join(ROOT, 'configs/conr/byol_conr_cifar10.py'),
+        help='the mmconr config the checkpoint is for')
+    parser.add_argument('--epoch', type=int, default=800,
+                        help='epoch the official checkpoint ends (default '
+                        '800, the warm-up)')
+    parser.add_argument('--weights-only', action='store_true',
+                        help='no training state: for load_from only')
+    parser.add_argument('--iters-per-epoch', type=int, default=234)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.src):
+        raise FileNotFoundError(f'official checkpoint not found: {args.src}')
+    try:
+        official = torch.load(args.src, map_location='cpu', weights_only=True)
+    except Exception as exc:
+        raise ValueError(f'{args.src}: cannot be read as a torch state_dict '
+                         f'({type(exc).__name__}: {exc})') from exc
+    try:
+        checkpoint = official_to_mmconr(
+            official, args.config,
+            epoch=None if args.weights_only else args.epoch,
+            iters_per_epoch=args.iters_per_epoch)
+    except ValueError as exc:
+        raise ValueError(f'{args.src}: {exc}') from exc
+    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
+    torch.save(checkpoint, args.dst)
+    meta = checkpoint['meta']
+    print(f'{len(checkpoint["state_dict"])} tensors written to {args.dst}' +
+          ('' if args.weights_only else
+           f'; resumes {osp.relpath(args.config)} at epoch {meta["epoch"]} '
+           f'(iteration {meta["iter"]})'))
+    return checkpoint
+
+
+if __name__ == '__main__':
+    main()
