@@ -1,4 +1,5 @@
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -52,7 +53,8 @@ def test_cluster_purity():
 
 
 def test_kmeans_uses_every_point_and_matches_sklearn_quality():
-    # 3000 points, K = 3: faiss would subsample to 256 per centroid (768).
+    # 3000 points, K = 3: every point takes part (faiss subsampled to 256
+    # per centroid by default).
     x, _ = make_blobs(3000, n_features=8, centers=3, cluster_std=3.0,
                       random_state=0)
     x = x.astype(np.float32)
@@ -105,3 +107,49 @@ def test_clustering_metric_reports_percent_and_writes_csv(tmp_path):
     assert scores['NMI'] == pytest.approx(100.0)
     rows = out.read_text().strip().splitlines()
     assert rows[0] == 'sample_idx,gt_label,cluster' and len(rows) == 201
+
+
+def mixture(n, dim, k, seed=0, scale=2.0):
+    """L2-normalised Gaussian mixture whose k-means optimum is found from
+    (almost) every k-means++ seeding (with scale=1 the runs of either
+    implementation scatter over local optima a few percent apart)."""
+    rng = np.random.default_rng(seed)
+    centres = scale * rng.standard_normal((k, dim))
+    x = centres[rng.integers(0, k, n)] + rng.standard_normal((n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize('init_size', [None, 800])
+def test_kmeans_inertia_matches_sklearn_on_mixture(init_size):
+    x = mixture(4000, 32, 20)
+    centroids, labels = kmeans(x, 20, n_init=3, max_iter=300, seed=0,
+                               spherical=False, init_size=init_size)
+    # labels are the nearest centres of the returned centroids
+    d = ((x[:, None] - centroids.numpy()[None])**2).sum(-1)
+    assert (d.argmin(1) == labels.numpy()).mean() > 0.999
+    inertia = float(d.min(1).sum())
+    ref = KMeans(20, n_init=3, random_state=0).fit(x).inertia_
+    assert inertia <= ref * 1.005
+
+
+def test_kmeans_relocates_empty_clusters():
+    import importlib
+    km = importlib.import_module('mmconr.evaluation.kmeans')
+    x = torch.tensor([[0.], [0.1], [1.], [1.1], [5.], [5.1]])
+    # the second centre is never nearest: it is moved to the farthest point
+    centroids, labels, _ = km._lloyd(x, torch.tensor([[0.], [-9.], [1.]]),
+                                     max_iter=20, tol=0., spherical=False)
+    assert sorted(centroids.flatten().tolist()) == pytest.approx(
+        [0.05, 1.05, 5.05])
+    assert len(set(labels.tolist())) == 3
+
+
+def test_kmeans_argument_errors_name_the_value():
+    x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match='tol must be >= 0, got -1'):
+        kmeans(x, 2, tol=-1)
+    with pytest.raises(ValueError, match='init_size must be positive, got 0'):
+        kmeans(x, 2, init_size=0)
+    with pytest.raises(ValueError, match=re.escape(
+            "init must be 'k-means++' or 'random', got 'x'")):
+        kmeans(x, 2, init='x')
