@@ -4,7 +4,7 @@ Pure functions plus thin registered modules so that a config chooses the
 neighbourhood.  Semantics follow DESIGN.md §1.1, i.e. what the official
 code computes (its two CUDA kernels are replaced by tensor ops that run on
 CPU and GPU alike: dense B x B ones as the reference, sparse rows for large
-batches, :mod:`mmconr.models.sparse_affinity`).
+CPU batches, :mod:`mmconr.models.sparse_affinity`).
 """
 import torch
 import torch.nn.functional as F
@@ -12,7 +12,6 @@ from torch import nn
 
 from mmconr.registry import MODELS
 from . import sparse_affinity
-from .sparse_affinity import CHUNK_ELEMS
 
 # From this global batch size on, ``conaff_neighbors(method='auto')`` keeps
 # the affinity rows sparse (docs/benchmark.md: the crossover on 2 CPU cores).
@@ -85,9 +84,10 @@ def _self_first_topk(sim: torch.Tensor, k: int, offset: int = 0):
 
 
 def _row_chunks(batch_size: int) -> range:
-    """Row starts of chunks of about :data:`CHUNK_ELEMS` similarity values:
-    B x B matrices are never materialised at once."""
-    return range(0, batch_size, max(1, CHUNK_ELEMS // batch_size))
+    """Row starts of chunks of about ``sparse_affinity.CHUNK_ELEMS``
+    similarity values: B x B matrices are never materialised at once."""
+    step = max(1, sparse_affinity.CHUNK_ELEMS // batch_size)
+    return range(0, batch_size, step)
 
 
 def cosine_knn(z: torch.Tensor, k: int):
@@ -174,43 +174,23 @@ def conaff_affinity(feats: torch.Tensor,
     return affinity
 
 
-def _sparse_affinity(feats: torch.Tensor, k1: int, k2: int,
-                     num_layers: int):
-    """Steps 1-3 on sparse rows; switches to the dense formulation when the
-    rows stop being sparse (a layer would gather more than B²/8 values).
+def _contextual_neighbors(affinity, k: int) -> torch.Tensor:
+    """Step 4: self-first ordered top-k of ``C = A Aᵀ`` by row chunks, for
+    dense rows (a tensor) or sparse ones (a SciPy CSR matrix)."""
 
-    Returns:
-        :class:`SparseRows` or a dense (B, B) tensor.
-    """
-    ranks, weights = _initial_lists(feats, k1)
-    affinity = sparse_affinity.knn_rows(ranks)
-    if k2 == 1:
-        return affinity
-    ranks, weights = ranks[:, :k2], weights[:, :k2]
-    n = feats.shape[0]
-    for layer in range(num_layers):
-        sym = sparse_affinity.symmetrize(affinity)
-        gathered = int(sym.row_lengths()[ranks].sum())
-        if gathered * 8 > n * n:
-            dense = affinity.dense_rows(0, n)
-            for _ in range(layer, num_layers):
-                dense = _dense_layer(dense, ranks, weights)
-            return dense
-        affinity = sparse_affinity.propagate(sym, ranks, weights)
-    return affinity
+    def topk(start, rows):
+        return _self_first_topk(rows, k, start)[1]
 
-
-def _contextual_chunks(affinity, device):
-    """Dense row chunks ``(start, C[start:stop])`` of ``C = A Aᵀ``."""
-    if isinstance(affinity, torch.Tensor):
-        n = affinity.shape[0]
-        step = _row_chunks(n).step
-        return ((s, affinity[s:s + step] @ affinity.t())
-                for s in _row_chunks(n))
-    n = affinity.n
-    use_spgemm = (device.type == 'cpu' and sparse_affinity.spgemm_cost(
-        affinity) * sparse_affinity.SPGEMM_COST < n**3)
-    return sparse_affinity.contextual_rows(affinity, use_spgemm)
+    n = affinity.shape[0]
+    if not isinstance(affinity, torch.Tensor):
+        if sparse_affinity.spgemm_cost(
+                affinity) * sparse_affinity.SPGEMM_COST < n**3:
+            return torch.cat(sparse_affinity.contextual_map(affinity, topk))
+        affinity = torch.from_numpy(affinity.toarray())
+    step = _row_chunks(n).step
+    return torch.cat([
+        topk(s, affinity[s:s + step] @ affinity.t()) for s in _row_chunks(n)
+    ])
 
 
 def conaff_neighbors(feats: torch.Tensor,
@@ -229,11 +209,13 @@ def conaff_neighbors(feats: torch.Tensor,
         k2: number of those neighbours whose affinity rows are propagated
             (query expansion); ``k2 == 1`` skips the propagation.
         num_layers: propagation layers (2 in the paper).
-        method: ``'dense'`` (B x B tensors, the reference formulation),
-            ``'sparse'`` (sparse affinity rows, see
-            :mod:`mmconr.models.sparse_affinity`) or ``'auto'`` (sparse from
-            :data:`SPARSE_MIN_BATCH` samples on). All give the same
-            neighbours up to float rounding of near-equal similarities.
+        method: ``'dense'`` (B x B tensors, the reference formulation; any
+            device), ``'sparse'`` (sparse affinity rows on the CPU, see
+            :mod:`mmconr.models.sparse_affinity`; CUDA features get their
+            k1-NN on the GPU and the rest on the CPU) or ``'auto'``
+            (sparse for CPU batches from :data:`SPARSE_MIN_BATCH` samples
+            on, dense otherwise). All give the same neighbours up to float
+            rounding of near-equal similarities.
 
     Returns:
         LongTensor (B, k) of row indices, row i starting with i; equal
@@ -244,18 +226,17 @@ def conaff_neighbors(feats: torch.Tensor,
         raise ValueError(
             f"method must be 'auto', 'dense' or 'sparse', got {method!r}")
     if method == 'auto':
-        method = 'sparse' if feats.shape[0] >= SPARSE_MIN_BATCH else 'dense'
+        method = 'sparse' if (feats.device.type == 'cpu' and feats.shape[0]
+                              >= SPARSE_MIN_BATCH) else 'dense'
     with torch.no_grad():
         if method == 'dense':
             affinity = conaff_affinity(feats, k1, k2, num_layers)
-        else:
-            _check_conaff_args(feats, k1, k2, num_layers)
-            affinity = _sparse_affinity(feats, k1, k2, num_layers)
-        indices = [
-            _self_first_topk(rows, k, start)[1]
-            for start, rows in _contextual_chunks(affinity, feats.device)
-        ]
-    return torch.cat(indices)
+            return _contextual_neighbors(affinity, k)
+        _check_conaff_args(feats, k1, k2, num_layers)
+        ranks, weights = _initial_lists(feats, k1)
+        affinity = sparse_affinity.propagated_affinity(
+            ranks.cpu(), weights.cpu(), k2, num_layers)
+        return _contextual_neighbors(affinity, k).to(feats.device)
 
 
 @MODELS.register_module()

@@ -1,204 +1,116 @@
-"""Sparse rows for the ConAff propagation (DESIGN §1.1 steps 2-4).
+"""Sparse affinity rows for ConAff on the CPU (DESIGN §1.1 steps 2-4).
 
 After step 1 every affinity row has k1 nonzeros; ``A + Aᵀ`` and the k2-row
 propagation keep the rows sparse (tens to a few hundred nonzeros for
-k1/k2 = 10/2), so the B x B products of the dense formulation are mostly
-multiplications by zero. Here the rows are kept as CSR arrays built with
-plain tensor index operations (any device), and the contextual similarity
-``C = A Aᵀ`` is formed either as a sparse-sparse product on the CPU
-(SciPy's SMMP kernel, which releases the GIL and runs in threads) or as
-dense GEMM over row chunks (CUDA, or rows that are not sparse). Both give
-the values of the dense formulation up to float rounding.
+k1/k2 = 10/2), so most of the B x B products of the dense formulation are
+multiplications by zero. Here ``A`` is a SciPy CSR matrix: the propagation
+is ``P (A + Aᵀ)`` with ``P`` holding the k2 weights of every row, and the
+contextual similarity ``C = A Aᵀ`` is formed in row chunks by SciPy's
+sparse product (SMMP, which releases the GIL, so chunks run on several
+threads) unless a dense GEMM is cheaper. The values are those of the dense
+formulation up to float rounding.
 """
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator, NamedTuple, Tuple
+from typing import Callable, Union
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-# Elements of one dense row chunk (C rows, or gathered propagation terms):
-# 4 Mi fp32 values = 16 MiB, small enough to be recycled by the allocator.
-CHUNK_ELEMS = 1 << 22
-# A sparse-sparse product costs roughly this many dense GEMM
-# multiply-adds per scalar product (measured on 2 CPU cores: SMMP ~0.8 ns
-# per product, MKL SGEMM ~0.01 ns per multiply-add).
+# Elements of one dense row chunk (similarity or C rows): 1 Mi fp32 values
+# = 4 MiB, which the allocator recycles between chunks instead of mapping
+# fresh pages (measured on 2 CPU cores: B = 4096 cosine k-NN in 256-row
+# chunks 51 ms, in 1024-row chunks 71 ms).
+CHUNK_ELEMS = 1 << 20
+# A sparse-sparse product costs roughly this many dense GEMM multiply-adds
+# per scalar product (measured on 2 CPU cores: SMMP ~0.8 ns per product,
+# MKL SGEMM ~0.01 ns per multiply-add).
 SPGEMM_COST = 80
+# The propagation switches to dense rows when a layer would gather more
+# than this share of B² values.
+DENSE_SHARE = 1 / 8
 
 
-class SparseRows(NamedTuple):
-    """CSR rows of an n x n matrix, columns sorted within each row."""
-    crow: torch.Tensor  # (n + 1,) int64
-    col: torch.Tensor  # (nnz,) int64
-    val: torch.Tensor  # (nnz,) float32
-    n: int
-
-    @property
-    def nnz(self) -> int:
-        return self.col.numel()
-
-    def row_lengths(self) -> torch.Tensor:
-        return self.crow[1:] - self.crow[:-1]
-
-    def rows(self) -> torch.Tensor:
-        """Row index of every stored entry."""
-        return torch.repeat_interleave(
-            torch.arange(self.n, device=self.col.device), self.row_lengths())
-
-    def dense_rows(self, start: int, stop: int) -> torch.Tensor:
-        """Rows ``start:stop`` as a dense (stop - start, n) tensor."""
-        lo, hi = int(self.crow[start]), int(self.crow[stop])
-        lengths = self.crow[start + 1:stop + 1] - self.crow[start:stop]
-        rows = torch.repeat_interleave(
-            torch.arange(stop - start, device=self.col.device), lengths)
-        out = self.val.new_zeros(stop - start, self.n)
-        out[rows, self.col[lo:hi]] = self.val[lo:hi]
-        return out
-
-    def to_scipy(self) -> sp.csr_matrix:
-        return sp.csr_matrix((self.val.cpu().numpy(), self.col.cpu().numpy(),
-                              self.crow.cpu().numpy()),
-                             shape=(self.n, self.n))
+def _row_normalize(a: sp.csr_matrix) -> sp.csr_matrix:
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=np.square(a.data,
+                                                        dtype=np.float64),
+                                minlength=a.shape[0]))
+    a.data /= np.maximum(norms, 1e-12).astype(a.data.dtype)[rows]
+    return a
 
 
-def _from_sorted_keys(keys: torch.Tensor, vals: torch.Tensor,
-                      n: int) -> SparseRows:
-    """CSR of entries given by sorted ``row * n + col`` keys, duplicates
-    summed."""
-    keys, inverse = torch.unique_consecutive(keys, return_inverse=True)
-    summed = vals.new_zeros(keys.numel()).index_add_(0, inverse, vals)
-    rows = torch.div(keys, n, rounding_mode='floor')
-    counts = torch.bincount(rows, minlength=n)
-    crow = torch.zeros(n + 1, dtype=torch.long, device=keys.device)
-    torch.cumsum(counts, 0, out=crow[1:])
-    return SparseRows(crow, keys - rows * n, summed, n)
+def propagated_affinity(ranks: torch.Tensor, weights: torch.Tensor, k2: int,
+                        num_layers: int) -> Union[sp.csr_matrix,
+                                                  torch.Tensor]:
+    """Steps 2-3 from the k1-NN ``ranks`` (B, k1) and their alpha-QE
+    ``weights`` (B, k1) (CPU tensors).
 
-
-def coalesce(rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor,
-             n: int) -> SparseRows:
-    """CSR of (row, col, val) triplets in any order, duplicates summed."""
-    keys, order = torch.sort(rows * n + cols)
-    return _from_sorted_keys(keys, vals[order], n)
-
-
-def knn_rows(ranks: torch.Tensor) -> SparseRows:
-    """Step 2: ``A[i, R[i, j]] = 1`` for the k1 entries of every row."""
-    n, k1 = ranks.shape
-    rows = torch.arange(n, device=ranks.device).repeat_interleave(k1)
-    ones = torch.ones(n * k1, device=ranks.device)
-    return coalesce(rows, ranks.reshape(-1), ones, n)
-
-
-def symmetrize(a: SparseRows) -> SparseRows:
-    """``A + Aᵀ``."""
-    rows = a.rows()
-    return coalesce(
-        torch.cat([rows, a.col]), torch.cat([a.col, rows]),
-        torch.cat([a.val, a.val]), a.n)
-
-
-def _row_chunks(sizes: torch.Tensor, budget: int) -> Iterator[Tuple[int,
-                                                                    int]]:
-    """Consecutive row ranges whose summed ``sizes`` stay near ``budget``
-    (a single row may exceed it)."""
-    ends = torch.cumsum(sizes, 0).tolist()
-    start, base = 0, 0
-    for i, end in enumerate(ends):
-        if end - base > budget and i > start:
-            yield start, i
-            start, base = i, ends[i - 1]
-    if start < len(ends):
-        yield start, len(ends)
-
-
-def propagate(a: SparseRows, ranks: torch.Tensor,
-              weights: torch.Tensor) -> SparseRows:
-    """``A'[i] = sum_j weights[i, j] * A[ranks[i, j]]``, rows L2-normalised.
-
-    Processed in row chunks of about :data:`CHUNK_ELEMS` gathered terms.
+    Returns:
+        The propagated rows ``A`` as CSR, or as a dense (B, B) tensor when
+        they stop being sparse (a layer would gather more than
+        :data:`DENSE_SHARE` x B² values; the remaining layers then run
+        dense, as in :func:`conaff_affinity`).
     """
-    n, k2 = ranks.shape
-    device = a.col.device
-    src = ranks.reshape(-1)  # term t = i * k2 + j reads row src[t]
-    term_len = a.row_lengths()[src]
-    row_terms = term_len.view(n, k2).sum(1)
-    parts = []
-    for start, stop in _row_chunks(row_terms, CHUNK_ELEMS):
-        t0, t1 = start * k2, stop * k2
-        lengths = term_len[t0:t1]
-        term = torch.repeat_interleave(
-            torch.arange(t0, t1, device=device), lengths)
-        first = torch.cumsum(lengths, 0) - lengths  # term's first gathered
-        offset = torch.arange(term.numel(), device=device) - \
-            first.repeat_interleave(lengths)
-        pos = a.crow[src[term]] + offset
-        rows = torch.div(term, k2, rounding_mode='floor')
-        vals = weights.reshape(-1)[term] * a.val[pos]
-        parts.append(coalesce(rows, a.col[pos], vals, n))
-    out = _concat_rows(parts, n)
-    norms = torch.zeros(n, device=device).index_add_(0, out.rows(),
-                                                     out.val * out.val)
-    val = out.val / norms.sqrt().clamp_min(1e-12)[out.rows()]
-    return out._replace(val=val)
+    from .neighborhoods import _dense_layer
+    n, k1 = ranks.shape
+    r = ranks.numpy()
+    a = sp.csr_matrix(
+        (np.ones(n * k1, np.float32), r.reshape(-1),
+         np.arange(0, n * k1 + 1, k1)), shape=(n, n))
+    if k2 == 1:
+        return a
+    w = weights[:, :k2].numpy()
+    prop = sp.csr_matrix(
+        (np.ascontiguousarray(w).reshape(-1),
+         np.ascontiguousarray(r[:, :k2]).reshape(-1),
+         np.arange(0, n * k2 + 1, k2)), shape=(n, n))
+    for layer in range(num_layers):
+        sym = (a + a.T).tocsr()
+        gathered = int(np.diff(sym.indptr)[r[:, :k2]].sum())
+        if gathered > DENSE_SHARE * n * n:
+            dense = torch.from_numpy(a.toarray())
+            for _ in range(layer, num_layers):
+                dense = _dense_layer(dense, ranks[:, :k2], weights[:, :k2])
+            return dense
+        a = _row_normalize((prop @ sym).tocsr())
+    return a
 
 
-def _concat_rows(parts, n: int) -> SparseRows:
-    """Sum of CSR parts that cover disjoint, increasing row ranges."""
-    if len(parts) == 1:
-        return parts[0]
-    crow = parts[0].crow.new_zeros(n + 1)
-    for p in parts:
-        crow[1:] += p.row_lengths()
-    crow = torch.cumsum(crow, 0)
-    return SparseRows(crow, torch.cat([p.col for p in parts]),
-                      torch.cat([p.val for p in parts]), n)
-
-
-def spgemm_cost(a: SparseRows) -> int:
+def spgemm_cost(a: sp.csr_matrix) -> int:
     """Scalar products of the sparse ``A Aᵀ``: sum over columns of
     (nonzeros in the column)²."""
-    per_col = torch.bincount(a.col, minlength=a.n).double()
-    return int((per_col * per_col).sum())
+    per_col = np.bincount(a.indices, minlength=a.shape[1]).astype(np.float64)
+    return int(per_col @ per_col)
 
 
-def contextual_rows(a: SparseRows,
-                    use_spgemm: bool) -> Iterator[Tuple[int, torch.Tensor]]:
-    """``(start, C[start:stop])`` dense row chunks of ``C = A Aᵀ``.
+def contextual_map(a: sp.csr_matrix, fn: Callable[[int, torch.Tensor],
+                                                  torch.Tensor]) -> list:
+    """``[fn(start, C[start:stop]) for every row chunk]`` of ``C = A Aᵀ``.
 
-    ``use_spgemm`` forms each chunk with SciPy's sparse product (CPU,
-    two chunks in flight on two threads); otherwise with dense GEMM of the
-    chunk's rows against the densified ``A`` (one B x B matrix).
+    Each chunk is formed by SciPy's sparse product and reduced by ``fn``
+    (a dense (rows, B) tensor in, a small result out) on
+    ``torch.get_num_threads()`` Python threads; meanwhile PyTorch's own
+    parallelism is set to one thread so that the cores are not
+    oversubscribed.
     """
-    rows_per_chunk = max(1, CHUNK_ELEMS // a.n)
-    starts = list(range(0, a.n, rows_per_chunk))
-    if not use_spgemm:
-        dense = a.dense_rows(0, a.n)
-        for start in starts:
-            yield start, dense[start:start + rows_per_chunk] @ dense.t()
-        return
-    mat = a.to_scipy()
-    mat_t = mat.T.tocsr()
+    n = a.shape[0]
+    rows_per_chunk = max(1, CHUNK_ELEMS // n)
+    starts = list(range(0, n, rows_per_chunk))
+    a_t = a.T.tocsr()
 
     def chunk(start: int) -> torch.Tensor:
-        block = mat[start:start + rows_per_chunk] @ mat_t
+        block = a[start:start + rows_per_chunk] @ a_t
         out = np.zeros(block.shape, dtype=np.float32)
         block.toarray(out=out)
-        return torch.from_numpy(out)
+        return fn(start, torch.from_numpy(out))
 
-    yield from _threaded(chunk, starts, torch.get_num_threads())
-
-
-def _threaded(fn: Callable, starts, workers: int):
-    """``(start, fn(start))`` in order, at most ``workers`` in flight."""
+    workers = torch.get_num_threads()
     if workers < 2 or len(starts) < 2:
-        for start in starts:
-            yield start, fn(start)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        pending = [pool.submit(fn, s) for s in starts[:workers]]
-        for i, start in enumerate(starts):
-            result = pending[i].result()
-            if i + workers < len(starts):
-                pending.append(pool.submit(fn, starts[i + workers]))
-            pending[i] = None
-            yield start, result
+        return [chunk(start) for start in starts]
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(chunk, starts))
+    finally:
+        torch.set_num_threads(workers)

@@ -223,27 +223,40 @@ def test_rows_with_fewer_than_k_candidates_take_lowest_indices():
         assert fill.tolist() == [[0, 1, 2]] * 4
 
 
-def test_sparse_path_switches_to_dense_rows_and_gemm():
-    """Forced code paths of the sparse method (dense rows when the
-    propagation fills up, dense GEMM of sparse rows as on CUDA) give the
-    same neighbours."""
+@pytest.mark.parametrize('dense_share,spgemm_cost', [
+    (float('inf'), 80), (0., 80), (float('inf'), float('inf'))])
+@pytest.mark.parametrize('k,k1,k2', [(10, 10, 2), (10, 30, 10)])
+def test_sparse_code_paths_give_the_same_neighbours(monkeypatch, dense_share,
+                                                    spgemm_cost, k, k1, k2):
+    """Rows kept sparse in every layer / switched to dense rows at once /
+    C by dense GEMM of the sparse rows, with the SMMP chunks on two
+    threads."""
     from mmconr.models import sparse_affinity
+    monkeypatch.setattr(sparse_affinity, 'DENSE_SHARE', dense_share)
+    monkeypatch.setattr(sparse_affinity, 'SPGEMM_COST', spgemm_cost)
+    monkeypatch.setattr(sparse_affinity, 'CHUNK_ELEMS', 200 * 37)
     torch.manual_seed(5)
     feats = torch.randn(200, 16)
-    expected = dense_reference_neighbors(feats, 10, 30, 10)
-    assert torch.equal(conaff_neighbors(feats, 10, 30, 10, method='sparse'),
-                       expected)
-    ranks = torch.rand(50, 50).argsort(1)[:, :4]  # distinct per row
-    rows = sparse_affinity.knn_rows(ranks)
-    dense = torch.zeros(50, 50)
-    dense[torch.arange(50)[:, None], ranks] = 1.0
-    assert torch.equal(rows.dense_rows(0, 50), dense)
-    chunks_mm = dict(sparse_affinity.contextual_rows(rows, False))
-    chunks_sp = dict(sparse_affinity.contextual_rows(rows, True))
-    assert torch.equal(chunks_mm[0], dense @ dense.t())
-    assert torch.equal(chunks_sp[0], dense @ dense.t())
-    assert sparse_affinity.spgemm_cost(rows) == int(
-        (dense.sum(0)**2).sum())
+    expected = dense_reference_neighbors(feats, k, k1, k2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        got = conaff_neighbors(feats, k, k1, k2, method='sparse')
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(got, expected)
+    assert torch.get_num_threads() == threads
+
+
+def test_spgemm_cost_counts_scalar_products():
+    import scipy.sparse as sp
+
+    from mmconr.models.sparse_affinity import spgemm_cost
+    dense = (torch.rand(30, 30) < 0.2).float()
+    products = sum(
+        int(dense[i, t] * dense[j, t]) for i in range(30)
+        for j in range(30) for t in range(30))
+    assert spgemm_cost(sp.csr_matrix(dense.numpy())) == products
 
 
 def test_method_argument_is_checked():
