@@ -93,17 +93,31 @@ def _row_chunks(batch_size: int) -> range:
 def cosine_knn(z: torch.Tensor, k: int):
     """Self-first cosine k-NN of the rows of unit-norm ``z`` (B, D).
 
-    Row chunks of ``z zᵀ`` keep the memory at O(B · chunk); the result is
-    shared by every neighbourhood below.
+    Row chunks of ``z zᵀ`` (about ``sparse_affinity.CHUNK_ELEMS`` values)
+    are reduced to their top k one at a time. ``z zᵀ`` is symmetric: each
+    chunk's GEMM covers only the columns from its own first row on and the
+    columns before are copied, transposed, from the earlier chunks' GEMMs
+    (half the multiply-adds, for keeping B²/2 values). The result is shared
+    by every neighbourhood below.
 
     Returns:
         (similarities (B, k) with rank 0 = 1, indices (B, k)).
     """
     n = z.shape[0]
     step = _row_chunks(n).step
+    earlier = []  # (start, z[start:start + step] @ z[start:]ᵀ)
     sims, ranks = [], []
+    buffer = z.new_empty(min(step, n), n)
     for start in _row_chunks(n):
-        v, i = _self_first_topk(z[start:start + step] @ z.t(), k, start)
+        stop = min(n, start + step)
+        right = z[start:stop] @ z[start:].t()
+        rows = buffer[:stop - start]
+        for first, block in earlier:
+            rows[:, first:first + step].copy_(
+                block[:, start - first:stop - first].t())
+        rows[:, start:] = right
+        earlier.append((start, right))
+        v, i = _self_first_topk(rows, k, start)
         sims.append(v)
         ranks.append(i)
     sims, ranks = torch.cat(sims), torch.cat(ranks)

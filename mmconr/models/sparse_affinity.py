@@ -10,6 +10,7 @@ sparse product (SMMP, which releases the GIL, so chunks run on several
 threads) unless a dense GEMM is cheaper. The values are those of the dense
 formulation up to float rounding.
 """
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Union
 
@@ -98,10 +99,13 @@ def contextual_map(a: sp.csr_matrix, fn: Callable[[int, torch.Tensor],
     rows_per_chunk = max(1, CHUNK_ELEMS // n)
     starts = list(range(0, n, rows_per_chunk))
     a_t = a.T.tocsr()
+    buffers = threading.local()  # one dense chunk per thread, reused
 
     def chunk(start: int) -> torch.Tensor:
         block = a[start:start + rows_per_chunk] @ a_t
-        out = np.zeros(block.shape, dtype=np.float32)
+        if not hasattr(buffers, 'out'):
+            buffers.out = np.empty((rows_per_chunk, n), dtype=np.float32)
+        out = buffers.out[:block.shape[0]]
         block.toarray(out=out)
         return fn(start, torch.from_numpy(out))
 
