@@ -90,27 +90,26 @@ def _row_chunks(batch_size: int) -> range:
     return range(0, batch_size, step)
 
 
-def cosine_knn(z: torch.Tensor, k: int):
-    """Self-first cosine k-NN of the rows of unit-norm ``z`` (B, D).
+def gram_topk(x: torch.Tensor, k: int):
+    """Self-first :func:`ordered_topk` of every row of ``x xᵀ``.
 
-    Row chunks of ``z zᵀ`` (about ``sparse_affinity.CHUNK_ELEMS`` values)
-    are reduced to their top k one at a time. ``z zᵀ`` is symmetric: each
+    Row chunks of ``x xᵀ`` (about ``sparse_affinity.CHUNK_ELEMS`` values)
+    are reduced to their top k one at a time. ``x xᵀ`` is symmetric: each
     chunk's GEMM covers only the columns from its own first row on and the
     columns before are copied, transposed, from the earlier chunks' GEMMs
-    (half the multiply-adds, for keeping B²/2 values). The result is shared
-    by every neighbourhood below.
+    (half the multiply-adds, for keeping B²/2 values).
 
     Returns:
-        (similarities (B, k) with rank 0 = 1, indices (B, k)).
+        (values (B, k), indices (B, k)); rank 0 is the row itself.
     """
-    n = z.shape[0]
+    n = x.shape[0]
     step = _row_chunks(n).step
-    earlier = []  # (start, z[start:start + step] @ z[start:]ᵀ)
-    sims, ranks = [], []
-    buffer = z.new_empty(min(step, n), n)
+    earlier = []  # (start, x[start:start + step] @ x[start:]ᵀ)
+    values, indices = [], []
+    buffer = x.new_empty(min(step, n), n)
     for start in _row_chunks(n):
         stop = min(n, start + step)
-        right = z[start:stop] @ z[start:].t()
+        right = x[start:stop] @ x[start:].t()
         rows = buffer[:stop - start]
         for first, block in earlier:
             rows[:, first:first + step].copy_(
@@ -118,9 +117,19 @@ def cosine_knn(z: torch.Tensor, k: int):
         rows[:, start:] = right
         earlier.append((start, right))
         v, i = _self_first_topk(rows, k, start)
-        sims.append(v)
-        ranks.append(i)
-    sims, ranks = torch.cat(sims), torch.cat(ranks)
+        values.append(v)
+        indices.append(i)
+    return torch.cat(values), torch.cat(indices)
+
+
+def cosine_knn(z: torch.Tensor, k: int):
+    """Self-first cosine k-NN of the rows of unit-norm ``z`` (B, D), shared
+    by every neighbourhood below.
+
+    Returns:
+        (similarities (B, k) with rank 0 = 1, indices (B, k)).
+    """
+    sims, ranks = gram_topk(z, k)
     sims[:, 0] = 1.0  # cosine of a unit vector with itself
     return sims, ranks
 
@@ -197,14 +206,12 @@ def _contextual_neighbors(affinity, k: int) -> torch.Tensor:
 
     n = affinity.shape[0]
     if not isinstance(affinity, torch.Tensor):
+        # sparse product vs the B³/2 multiply-adds of gram_topk's GEMMs
         if sparse_affinity.spgemm_cost(
-                affinity) * sparse_affinity.SPGEMM_COST < n**3:
+                affinity) * sparse_affinity.SPGEMM_COST < n**3 / 2:
             return torch.cat(sparse_affinity.contextual_map(affinity, topk))
         affinity = torch.from_numpy(affinity.toarray())
-    step = _row_chunks(n).step
-    return torch.cat([
-        topk(s, affinity[s:s + step] @ affinity.t()) for s in _row_chunks(n)
-    ])
+    return gram_topk(affinity, k)[1]
 
 
 def conaff_neighbors(feats: torch.Tensor,
