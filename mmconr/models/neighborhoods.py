@@ -14,8 +14,10 @@ from mmconr.registry import MODELS
 from . import sparse_affinity
 
 # From this global batch size on, ``conaff_neighbors(method='auto')`` keeps
-# the affinity rows sparse (docs/benchmark.md: the crossover on 2 CPU cores).
-SPARSE_MIN_BATCH = 512
+# the affinity rows of CPU batches sparse: on 2 CPU cores both take ~21 ms
+# at B = 1024 (k/k1/k2 = 10/10/2), dense 45 vs sparse 28 ms at 1536 and
+# 121 vs 41 ms at 2048 (docs/benchmark.md).
+SPARSE_MIN_BATCH = 1024
 
 
 def _check_feats(feats: torch.Tensor) -> None:
