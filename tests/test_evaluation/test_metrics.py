@@ -148,7 +148,8 @@ def test_kmeans_argument_errors_name_the_value():
     x = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
     with pytest.raises(ValueError, match='tol must be >= 0, got -1'):
         kmeans(x, 2, tol=-1)
-    with pytest.raises(ValueError, match='init_size must be positive, got 0'):
+    with pytest.raises(ValueError, match='init_size must be a positive '
+                       "integer, 'auto' or None, got 0"):
         kmeans(x, 2, init_size=0)
     with pytest.raises(ValueError, match=re.escape(
             "init must be 'k-means++' or 'random', got 'x'")):
