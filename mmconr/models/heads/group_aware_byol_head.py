@@ -22,8 +22,11 @@ def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
             average yields the global mean).
     """
     p = F.normalize(preds, dim=1)
-    z = F.normalize(targets.detach(), dim=1)[neighbors]  # (B, k, D)
-    cos = torch.einsum('bd,bkd->bk', p, z).mean(dim=1)
+    with torch.no_grad():
+        # mean_j <p, z_j> = <p, mean_j z_j>: the gradient only needs the
+        # mean of the neighbours' (constant) targets, (B, D) not (B, k, D)
+        z = F.normalize(targets.detach(), dim=1)[neighbors].mean(dim=1)
+    cos = (p * z.to(p.dtype)).sum(dim=1)
     return -(cos * keep.to(cos.dtype)).sum() / normalizer
 
 
