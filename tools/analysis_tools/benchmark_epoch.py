@@ -12,8 +12,9 @@ Both runs use mmengine's Runner on the same data in the same process:
 * BYOL: the same backbone, neck, predictor, data, optimizer and schedule as
   ``type='BYOL'`` with mmpretrain's ``LatentPredictHead`` and no hooks.
 
-Validation and checkpoints are off. Each run trains ``--epochs`` + 1
-epochs; the first (worker start-up, allocator warm-up) is not counted.
+Validation and checkpoints are off. Each run trains ``--warmup-epochs``
+(default 1: worker start-up, allocator warm-up) + ``--epochs`` epochs and
+only the latter are counted.
 ``--rounds`` alternates BYOL and ConNR runs so that a busy machine slows
 both alike; medians over all counted epochs are compared. ``--synthetic N``
 replaces the dataset by N random images of the config's size (a
@@ -47,6 +48,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     parser.add_argument('--epochs', type=int, default=2,
                         help='counted epochs per run')
+    parser.add_argument('--warmup-epochs', type=int, default=1,
+                        help='uncounted first epochs per run')
     parser.add_argument('--rounds', type=int, default=1)
     parser.add_argument('--synthetic', type=int,
                         help='N random images instead of the dataset')
@@ -117,7 +120,8 @@ def common_cfg(cfg: Config, args, work_dir: str) -> Config:
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.train_cfg = dict(type='EpochBasedTrainLoop',
-                         max_epochs=args.epochs + 1, val_interval=10**6)
+                         max_epochs=args.warmup_epochs + args.epochs,
+                         val_interval=10**6)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     cfg.default_hooks.checkpoint = None
@@ -174,7 +178,7 @@ def byol_cfg(cfg: Config, args, work_dir: str) -> Config:
     return cfg
 
 
-def run_epochs(cfg: Config, name: str):
+def run_epochs(cfg: Config, name: str, warmup: int):
     """Train; (epoch seconds, pre-epoch hook seconds) of counted epochs."""
     from mmengine.runner import Runner
     clock = EpochClock()
@@ -183,8 +187,8 @@ def run_epochs(cfg: Config, name: str):
     for hook in clock_hooks(clock):
         runner.register_hook(hook, hook.priority)
     runner.train()
-    total = [e - s for s, e in zip(clock.starts, clock.ends)][1:]
-    pre = [r - s for s, r in zip(clock.starts, clock.ready)][1:]
+    total = [e - s for s, e in zip(clock.starts, clock.ends)][warmup:]
+    pre = [r - s for s, r in zip(clock.starts, clock.ready)][warmup:]
     return total, pre
 
 
@@ -196,16 +200,18 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if args.epochs < 1 or args.rounds < 1:
+    if args.epochs < 1 or args.rounds < 1 or args.warmup_epochs < 0:
         raise ValueError(f'--epochs={args.epochs} and --rounds='
-                         f'{args.rounds} must be >= 1')
+                         f'{args.rounds} must be >= 1, --warmup-epochs='
+                         f'{args.warmup_epochs} >= 0')
     print(machine_line(device))
     results = dict(byol=[], conr=[], conr_pre=[])
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for name, make in (('byol', byol_cfg), ('conr', conr_cfg)):
                 run_cfg = make(cfg, args, osp.join(tmp, f'{name}{r}'))
-                total, pre = run_epochs(run_cfg, f'bench_{name}_{r}')
+                total, pre = run_epochs(run_cfg, f'bench_{name}_{r}',
+                                        args.warmup_epochs)
                 results[name] += total
                 if name == 'conr':
                     results['conr_pre'] += pre
