@@ -50,41 +50,44 @@ def _assign(x: torch.Tensor, centroids: torch.Tensor,
 
 
 def _kmeans_plusplus(x: torch.Tensor, k: int,
-                     gen: torch.Generator) -> torch.Tensor:
-    """Greedy k-means++ seeding (scikit-learn's ``kmeans_plusplus``)."""
+                     rng: np.random.RandomState) -> torch.Tensor:
+    """Greedy k-means++ seeding, step for step scikit-learn's
+    ``kmeans_plusplus`` (same random stream, potentials in float64), so
+    that a seed gives scikit-learn's centres up to float rounding."""
     n = x.shape[0]
-    trials = 2 + int(math.log(k))
+    trials = 2 + int(np.log(k))
     x_sq = x.pow(2).sum(1)
 
     def sq_dist(idx):  # (N, len(idx)); x @ x[idx]ᵀ is the fast GEMM shape
         d = torch.addmm(x_sq[idx][None], x, x[idx].t(), alpha=-2.0)
-        return d.add_(x_sq[:, None]).clamp_min_(0)
+        return d.add_(x_sq[:, None]).clamp_min_(0).double()
 
-    first = torch.randint(n, (1, ), generator=gen).to(x.device)
+    first = int(rng.choice(n, p=np.full(n, 1.0 / n)))
     centers = [first]
-    closest = sq_dist(first)[:, 0]
+    closest = sq_dist(torch.tensor([first], device=x.device))[:, 0]
     for _ in range(1, k):
-        pot = closest.sum()
-        rand = torch.rand(trials, generator=gen).to(x.device) * pot
-        cand = torch.searchsorted(torch.cumsum(closest, 0), rand)
+        rand = torch.from_numpy(rng.uniform(size=trials)).to(x.device)
+        cand = torch.searchsorted(torch.cumsum(closest, 0),
+                                  rand * closest.sum())
         cand = cand.clamp_(max=n - 1)
         cand_dist = torch.minimum(closest[:, None], sq_dist(cand))
-        best = cand_dist.sum(0).argmin()
-        centers.append(cand[best:best + 1])
+        best = int(cand_dist.sum(0).argmin())
+        centers.append(int(cand[best]))
         closest = cand_dist[:, best]
-    return x[torch.cat(centers)].clone()
+    return x[centers].clone()
 
 
 def _init_centroids(x: torch.Tensor, k: int, init: str,
                     init_size: Optional[int],
-                    gen: torch.Generator) -> torch.Tensor:
+                    rng: np.random.RandomState) -> torch.Tensor:
     n = x.shape[0]
     if init == 'random':
-        return x[torch.randperm(n, generator=gen)[:k].to(x.device)].clone()
+        return x[torch.from_numpy(rng.permutation(n)[:k]).to(
+            x.device)].clone()
     if init_size is not None and init_size < n:
-        sample = torch.randperm(n, generator=gen)[:max(init_size, k)]
-        x = x[sample.to(x.device)]
-    return _kmeans_plusplus(x, k, gen)
+        sample = rng.permutation(n)[:max(init_size, k)]
+        x = x[torch.from_numpy(sample).to(x.device)]
+    return _kmeans_plusplus(x, k, rng)
 
 
 def _lloyd(x: torch.Tensor, centroids: torch.Tensor, max_iter: int,
@@ -183,8 +186,8 @@ def kmeans(feats: ArrayLike,
     best = None
     with torch.no_grad():
         for run in range(n_init):
-            gen = torch.Generator().manual_seed(seed + run)
-            centroids = _init_centroids(x, num_clusters, init, init_size, gen)
+            rng = np.random.RandomState(seed + run)
+            centroids = _init_centroids(x, num_clusters, init, init_size, rng)
             if spherical:
                 centroids = F.normalize(centroids, dim=1)
             result = _lloyd(x, centroids, max_iter, tol_abs, spherical)
