@@ -27,7 +27,6 @@ setup(
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require=dict(
         tests=read_requirements('requirements/tests.txt'),
-        gpu=read_requirements('requirements/gpu.txt'),
         optional=read_requirements('requirements/optional.txt'),
     ),
     license='Apache License 2.0',

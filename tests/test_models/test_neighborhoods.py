@@ -151,3 +151,116 @@ def test_registered_modules_wrap_the_functions():
     assert ConAffNeighborhood(k=20, k1=30, k2=10).min_batch_size == 30
     with pytest.raises(ValueError, match='k2=4 must not exceed k1=3'):
         ConAffNeighborhood(k=3, k1=3, k2=4)
+
+
+def dense_reference_neighbors(feats, k, k1, k2, num_layers=2):
+    """DESIGN §1.1 on dense (B, B) tensors, written independently of the
+    library, with equal contextual similarities ranked by index."""
+    z = feats.double()
+    z = z / z.norm(dim=1, keepdim=True)
+    n = z.shape[0]
+    sim = z @ z.t()
+    sim.fill_diagonal_(float('inf'))
+    _, ranks = torch.sort(sim, dim=1, descending=True, stable=True)
+    ranks = ranks[:, :k1]
+    sims = torch.gather(z @ z.t(), 1, ranks)
+    sims[:, 0] = 1.0
+    weights = sims**2
+    a = torch.zeros(n, n, dtype=torch.float64)
+    a[torch.arange(n)[:, None], ranks] = 1.0
+    if k2 > 1:
+        for _ in range(num_layers):
+            sym = a + a.t()
+            a = sum(weights[:, j:j + 1] * sym[ranks[:, j]] for j in range(k2))
+            a = a / a.norm(dim=1, keepdim=True)
+    ctx = a @ a.t()
+    ctx.fill_diagonal_(float('inf'))
+    return torch.sort(ctx, dim=1, descending=True, stable=True)[1][:, :k]
+
+
+@pytest.mark.parametrize('n,k,k1,k2,dim', [
+    (40, 10, 10, 2, 8), (97, 5, 8, 1, 6), (300, 10, 10, 2, 32),
+    (300, 20, 30, 10, 32), (333, 10, 10, 1, 16), (250, 4, 6, 3, 8),
+    (1200, 10, 10, 2, 64), (700, 20, 30, 10, 64)
+])
+def test_sparse_conaff_equals_dense_reference(n, k, k1, k2, dim):
+    """The sparse rows (any batch size) give exactly the neighbours of the
+    dense formulation on tie-free data (Gaussian features), exact ties
+    (k2 = 1: integer counts) included. In very low dimensions the exact
+    contextual similarities can tie structurally and float rounding then
+    decides, hence dim >= 6 here."""
+    torch.manual_seed(n + k2)
+    feats = torch.randn(n, dim)
+    expected = dense_reference_neighbors(feats, k, k1, k2)
+    for method in ('sparse', 'dense', 'auto'):
+        assert torch.equal(conaff_neighbors(feats, k, k1, k2, method=method),
+                           expected), method
+
+
+def test_sparse_conaff_matches_on_real_digits():
+    digits = torch.tensor(load_digits().data, dtype=torch.float32)
+    for k, k1, k2 in ((10, 10, 2), (20, 30, 10), (10, 10, 1)):
+        expected = dense_reference_neighbors(digits, k, k1, k2)
+        got = conaff_neighbors(digits, k, k1, k2, method='sparse')
+        assert torch.equal(got, expected), (k, k1, k2)
+
+
+def test_rows_with_fewer_than_k_candidates_take_lowest_indices():
+    """Far-apart groups of 4: C is zero outside the group, so the last
+    k - 4 places go to the lowest-index other samples (as dense top-k with
+    index tie-break)."""
+    torch.manual_seed(0)
+    basis = torch.eye(8)
+    feats = basis.repeat_interleave(4, 0) + 0.01 * torch.randn(32, 8)
+    for k2 in (1, 2, 4):
+        expected = dense_reference_neighbors(feats, 7, 4, k2)
+        for method in ('sparse', 'dense'):
+            nbrs = conaff_neighbors(feats, 7, 4, k2, method=method)
+            assert torch.equal(nbrs, expected), (k2, method)
+        group = torch.arange(32) // 4
+        assert (group[nbrs[:, :4]] == group[:, None]).all()
+        fill = nbrs[4:8, 4:]  # group 1: fill from samples 0, 1, 2
+        assert fill.tolist() == [[0, 1, 2]] * 4
+
+
+@pytest.mark.parametrize('dense_share,spgemm_cost', [
+    (float('inf'), 80), (0., 80), (float('inf'), float('inf'))])
+@pytest.mark.parametrize('k,k1,k2', [(10, 10, 2), (10, 30, 10)])
+def test_sparse_code_paths_give_the_same_neighbours(monkeypatch, dense_share,
+                                                    spgemm_cost, k, k1, k2):
+    """Rows kept sparse in every layer / switched to dense rows at once /
+    C by dense GEMM of the sparse rows, with the SMMP chunks on two
+    threads."""
+    from mmconr.models import sparse_affinity
+    monkeypatch.setattr(sparse_affinity, 'DENSE_SHARE', dense_share)
+    monkeypatch.setattr(sparse_affinity, 'SPGEMM_COST', spgemm_cost)
+    monkeypatch.setattr(sparse_affinity, 'CHUNK_ELEMS', 200 * 37)
+    torch.manual_seed(5)
+    feats = torch.randn(200, 16)
+    expected = dense_reference_neighbors(feats, k, k1, k2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        got = conaff_neighbors(feats, k, k1, k2, method='sparse')
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(got, expected)
+    assert torch.get_num_threads() == threads
+
+
+def test_spgemm_cost_counts_scalar_products():
+    import scipy.sparse as sp
+
+    from mmconr.models.sparse_affinity import spgemm_cost
+    dense = (torch.rand(30, 30) < 0.2).float()
+    products = sum(
+        int(dense[i, t] * dense[j, t]) for i in range(30)
+        for j in range(30) for t in range(30))
+    assert spgemm_cost(sp.csr_matrix(dense.numpy())) == products
+
+
+def test_method_argument_is_checked():
+    with pytest.raises(ValueError, match="got 'fast'"):
+        conaff_neighbors(torch.randn(10, 4), 3, 3, 2, method='fast')
+    with pytest.raises(ValueError, match="got 'fast'"):
+        ConAffNeighborhood(method='fast')

@@ -13,14 +13,22 @@ from .conaff_neck_hook import from_config, unwrap
 from .safety_hooks import last_checkpoint
 
 
-@torch.no_grad()
-def extract_dataset_features(model, dataloader, show_progress: bool = True):
+def extract_dataset_features(model,
+                             dataloader,
+                             show_progress: bool = True,
+                             amp: bool = True,
+                             channels_last: bool = True):
     """Target features of every dataset index, distributed and padding-safe.
 
     Every rank embeds its share of the (non-shuffled) dataloader, scatters
     the features into an (N, D) sum by ``sample_idx`` with per-index counts,
     and both are all-reduced; samples a padded sampler visits twice are
     averaged, not double counted.
+
+    Runs in ``torch.inference_mode`` with the model in eval mode. On CUDA,
+    ``amp`` runs the forward under fp16 autocast (the features are returned
+    in fp32) and ``channels_last`` feeds the images in that memory format;
+    both are ignored on the CPU.
 
     Returns:
         (feats FloatTensor (N, D), gt_labels LongTensor (N,), -1 if absent).
@@ -29,47 +37,56 @@ def extract_dataset_features(model, dataloader, show_progress: bool = True):
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
+    on_cuda = device.type == 'cuda'
     feats = counts = None
-    gt_labels = torch.full((num_samples, ), -1, dtype=torch.long,
-                           device=device)
     progress = ProgressBar(len(dataloader)) if (
         show_progress and dist.is_main_process()) else None
     try:
-        for data in dataloader:
-            data = model.data_preprocessor(data, False)
-            inputs = data['inputs']
-            if isinstance(inputs, (list, tuple)):
-                inputs = inputs[0]
-            batch_feats = model.extract_target_feat(inputs)
-            idx = torch.tensor([s.sample_idx for s in data['data_samples']],
-                               device=device)
-            if feats is None:
-                feats = torch.zeros(num_samples, batch_feats.shape[1],
-                                    device=device)
-                counts = torch.zeros(num_samples, device=device)
-            feats.index_add_(0, idx, batch_feats)
-            counts.index_add_(0, idx, torch.ones_like(idx, dtype=torch.float))
-            labels = [
-                int(s.gt_label.reshape(-1)[0]) if 'gt_label' in s else -1
-                for s in data['data_samples']
-            ]
-            gt_labels[idx] = torch.tensor(labels, device=device)
-            if progress is not None:
-                progress.update()
+        with torch.inference_mode(), torch.autocast(
+                'cuda', dtype=torch.float16, enabled=on_cuda and amp):
+            gt_labels = torch.full((num_samples, ), -1, dtype=torch.long,
+                                   device=device)
+            for data in dataloader:
+                data = model.data_preprocessor(data, False)
+                inputs = data['inputs']
+                if isinstance(inputs, (list, tuple)):
+                    inputs = inputs[0]
+                if on_cuda and channels_last and inputs.dim() == 4:
+                    inputs = inputs.contiguous(
+                        memory_format=torch.channels_last)
+                batch_feats = model.extract_target_feat(inputs).float()
+                idx = torch.tensor(
+                    [s.sample_idx for s in data['data_samples']],
+                    device=device)
+                if feats is None:
+                    feats = torch.zeros(num_samples, batch_feats.shape[1],
+                                        device=device)
+                    counts = torch.zeros(num_samples, device=device)
+                feats.index_add_(0, idx, batch_feats)
+                counts.index_add_(0, idx,
+                                  torch.ones_like(idx, dtype=torch.float))
+                labels = [
+                    int(s.gt_label.reshape(-1)[0]) if 'gt_label' in s else -1
+                    for s in data['data_samples']
+                ]
+                gt_labels[idx] = torch.tensor(labels, device=device)
+                if progress is not None:
+                    progress.update()
+            dist.all_reduce(feats, op='sum')
+            dist.all_reduce(counts, op='sum')
+            dist.all_reduce(gt_labels, op='max')
     finally:
         model.train(was_training)
     if progress is not None:
         print()
-    dist.all_reduce(feats, op='sum')
-    dist.all_reduce(counts, op='sum')
-    dist.all_reduce(gt_labels, op='max')
     missing = (counts == 0).nonzero().flatten()
     if missing.numel():
         raise RuntimeError(
             f'{missing.numel()} dataset indices were never embedded (first: '
             f'{missing[:5].tolist()}); the feature dataloader must visit the '
             'whole dataset')
-    return feats / counts[:, None], gt_labels
+    # ordinary tensors again (inference tensors refuse in-place updates)
+    return feats / counts[:, None], gt_labels.clone()
 
 
 def check_num_classes(owner: str, num_clusters: int, dataset) -> None:
@@ -107,6 +124,15 @@ class BoundaryFilterHook(Hook):
             the seed is offset by the epoch.
         match_classes: require ``num_clusters`` to equal the number of
             classes the training set declares (if it declares any).
+        interval: recompute features and k-means every ``interval``
+            group-aware epochs (1, the paper's setting: before every one);
+            in between, the last centroids and pseudo labels are reused and
+            only the kept fraction follows the schedule. Cuts the per-epoch
+            cost of the feature pass and k-means by ``interval`` (see
+            docs/benchmark.md).
+        amp: fp16 autocast for the feature pass on CUDA (ignored on CPU).
+        channels_last: channels-last images for the feature pass on CUDA
+            (ignored on CPU).
     """
     priority = 'NORMAL'
 
@@ -117,8 +143,14 @@ class BoundaryFilterHook(Hook):
                  end_epoch: Optional[int] = None,
                  start_fraction: float = 0.8,
                  kmeans_cfg: Optional[dict] = None,
-                 match_classes: bool = True) -> None:
+                 match_classes: bool = True,
+                 interval: int = 1,
+                 amp: bool = True,
+                 channels_last: bool = True) -> None:
         relaxed_fraction(start_epoch, start_epoch, end_epoch, start_fraction)
+        if not isinstance(interval, int) or interval < 1:
+            raise ValueError(
+                f'interval must be a positive integer, got {interval!r}')
         if not isinstance(num_clusters, str):
             self._check_num_clusters(num_clusters)
         self.dataloader_cfg = dataloader
@@ -129,6 +161,9 @@ class BoundaryFilterHook(Hook):
         self.kmeans_cfg = dict(n_init=1, max_iter=50, seed=0, spherical=True)
         self.kmeans_cfg.update(kmeans_cfg or {})
         self.match_classes = match_classes
+        self.interval = interval
+        self.amp = amp
+        self.channels_last = channels_last
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
 
@@ -178,8 +213,18 @@ class BoundaryFilterHook(Hook):
         model = unwrap(runner.model)
         fraction = relaxed_fraction(epoch, self.start_epoch, self.end_epoch,
                                     self.start_fraction)
+        if not self._due(epoch):
+            self.state['fraction'] = fraction
+            model.set_boundary_state(self.state['centroids'],
+                                     self.state['pseudo_labels'], fraction)
+            runner.logger.info(
+                f'BoundaryFilterHook: epoch {epoch}: kept fraction '
+                f'{fraction:.3f}, k-means of epoch {self.state["epoch"]} '
+                f'reused (interval {self.interval})')
+            return
         feats, gt_labels = extract_dataset_features(
-            model, self._get_dataloader(runner))
+            model, self._get_dataloader(runner), amp=self.amp,
+            channels_last=self.channels_last)
         bad = (~torch.isfinite(feats).all(dim=1)).nonzero().flatten()
         if bad.numel():
             raise FloatingPointError(
@@ -207,6 +252,13 @@ class BoundaryFilterHook(Hook):
             fraction=fraction)
         model.set_boundary_state(centroids, labels, fraction)
         self._log(runner, epoch, fraction, labels.cpu(), gt_labels.cpu())
+
+    def _due(self, epoch: int) -> bool:
+        """Whether features and k-means are recomputed before ``epoch``."""
+        if self.state is None or self.interval == 1:
+            return True
+        return (epoch - self.start_epoch) % self.interval == 0 or \
+            epoch - self.state['epoch'] >= self.interval
 
     def _log(self, runner, epoch, fraction, labels, gt_labels) -> None:
         msg = f'BoundaryFilterHook: epoch {epoch}: kept fraction {fraction:.3f}'

@@ -23,8 +23,12 @@ def group_aware_cosine_loss(preds: torch.Tensor, targets: torch.Tensor,
     """
     dtype = torch.promote_types(preds.dtype, targets.dtype)
     p = F.normalize(preds.to(dtype), dim=1)
-    z = F.normalize(targets.detach().to(dtype), dim=1)[neighbors]  # B,k,D
-    cos = torch.einsum('bd,bkd->bk', p, z).mean(dim=1)
+    with torch.no_grad():
+        # mean_j <p, z_j> = <p, mean_j z_j>: the gradient only needs the
+        # mean of the neighbours' (constant) targets, (B, D) not (B, k, D)
+        z = F.normalize(targets.detach().to(dtype), dim=1)[neighbors]
+        z = z.mean(dim=1)
+    cos = (p * z).sum(dim=1)
     return -(cos * keep.to(cos.dtype)).sum() / normalizer
 
 
