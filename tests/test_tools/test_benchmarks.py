@@ -1,0 +1,64 @@
+"""The three benchmark scripts run on CPU at tiny sizes and end with their
+one-line summaries, whose numbers are consistent with the tables above."""
+import os.path as osp
+import re
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
+DEMO = osp.join(ROOT, 'configs', 'demo', 'byol_conr_digits.py')
+
+
+def run(script, *args, timeout=600):
+    proc = subprocess.run(
+        [sys.executable, osp.join(TOOLS, script), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    return lines, dict(
+        kv.split('=', 1) for kv in lines[-1].split())
+
+
+def test_benchmark_step_final_line():
+    lines, summary = run('benchmark_step.py', DEMO, '--batch-size', '16',
+                         '--iters', '2', '--rounds', '1', '--warmup', '1')
+    assert set(summary) == {'instance_ms', 'group_ms', 'ratio'}
+    inst, group = float(summary['instance_ms']), float(summary['group_ms'])
+    assert inst > 0 and group > 0
+    low, high = (group - .05) / (inst + .05), (group + .05) / (inst - .05)
+    assert low - 1e-3 <= float(summary['ratio']) <= high + 1e-3
+    assert any('batch 16, 8x8 images' in line for line in lines)
+
+
+def test_benchmark_epoch_final_line():
+    lines, summary = run('benchmark_epoch.py', DEMO, '--epochs', '1',
+                         '--warmup-epochs', '0', '--synthetic', '256',
+                         '--num-workers', '0')
+    assert set(summary) == {'byol_s', 'conr_s', 'ratio'}
+    byol, conr = float(summary['byol_s']), float(summary['conr_s'])
+    assert byol > 0 and conr > 0
+    # the seconds are printed to 2 decimals, the ratio from the exact ones
+    low, high = (conr - 5e-3) / (byol + 5e-3), (conr + 5e-3) / (byol - 5e-3)
+    assert low - 1e-3 <= float(summary['ratio']) <= high + 1e-3
+    # one counted epoch per run, and the ConNR one paid for its k-means
+    rounds = [line for line in lines if line.startswith('# round 0')]
+    assert len(rounds) == 2 and 'feature pass + k-means' in rounds[1]
+
+
+def test_benchmark_neighborhood_final_line():
+    lines, summary = run('benchmark_neighborhood.py', '--batch-sizes',
+                         '256', '4096', '--configs', '10/10/2',
+                         '--dense-max', '256', '--repeats', '1',
+                         '--kmeans-samples', '3000', '--kmeans-k', '5',
+                         '--kmeans-seeds', '1')
+    assert set(summary) == {'conaff_ms', 'conaff_peak_mb', 'kmeans_s',
+                            'inertia_ratio'}
+    rows = [line for line in lines if re.match(r'\| 10/10/2 \|', line)]
+    # B = 256 auto and dense, B = 4096 auto only (dense-max 256)
+    assert [r.split('|')[2:4] for r in rows] == [
+        [' 256 ', ' auto '], [' 256 ', ' dense '], [' 4096 ', ' auto ']]
+    assert float(summary['conaff_ms']) > 0
+    assert float(summary['conaff_peak_mb']) >= 0
+    # a 5-component mixture: both k-means find the same optimum
+    assert abs(float(summary['inertia_ratio']) - 1) < 5e-3
