@@ -16,7 +16,9 @@ Validation and checkpoints are off. Each run trains ``--warmup-epochs``
 (default 1: worker start-up, allocator warm-up) + ``--epochs`` epochs and
 only the latter are counted.
 ``--rounds`` alternates BYOL and ConNR runs so that a busy machine slows
-both alike; medians over all counted epochs are compared. ``--synthetic N``
+both alike; the medians over rounds of each run's mean counted epoch are
+compared (a mean, so that with ``--kmeans-interval N`` and a multiple of N
+counted epochs the reused features are amortised). ``--synthetic N``
 replaces the dataset by N random images of the config's size (a
 CIFAR-10-sized run: 60000).
 
@@ -212,9 +214,9 @@ def main(argv=None):
                 run_cfg = make(cfg, args, osp.join(tmp, f'{name}{r}'))
                 total, pre = run_epochs(run_cfg, f'bench_{name}_{r}',
                                         args.warmup_epochs)
-                results[name] += total
+                results[name].append(sum(total) / len(total))
                 if name == 'conr':
-                    results['conr_pre'] += pre
+                    results['conr_pre'].append(sum(pre) / len(pre))
                 print(f'# round {r} {name}: epochs ' +
                       ' '.join(f'{t:.2f}' for t in total) + ' s' +
                       (' (feature pass + k-means ' +
