@@ -1,5 +1,5 @@
 """The three benchmark scripts run on CPU at tiny sizes and end with their
-one-line summaries, whose numbers are consistent with the tables above."""
+one-line summaries, whose numbers agree with the lines printed before."""
 import os.path as osp
 import re
 import subprocess
