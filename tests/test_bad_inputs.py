@@ -29,6 +29,7 @@ from mmconr.datasets import CorruptImageError
 from mmconr.engine import BoundaryFilterHook
 from mmconr.evaluation import ClusteringMetric, kmeans
 from mmconr.registry import DATASETS, HOOKS, TRANSFORMS
+from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_imagenet_tree
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -253,7 +254,7 @@ class PoisonParameters(Hook):
 
 
 def load_good(path):
-    ckpt = torch.load(path, map_location='cpu')
+    ckpt = load_checkpoint_file(path, map_location='cpu')
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values()
                if v.is_floating_point())
     return ckpt

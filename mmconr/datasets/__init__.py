@@ -1,7 +1,5 @@
 import mmpretrain.datasets  # noqa: F401
 
-from .compat import patch_adjust_hue
-
 from .cifar import CIFAR10Whole, CIFAR20, CIFAR100_FINE_TO_COARSE
 from .digits import Digits
 from .image_folder import UnlabeledImageFolder
@@ -11,8 +9,6 @@ from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
 from .stl10 import STL10
 from .transforms import (CorruptImageError, LoadImageFromFile,
                          check_image_bytes)
-
-patch_adjust_hue()
 
 __all__ = [
     'CIFAR10Whole', 'CIFAR20', 'CIFAR100_FINE_TO_COARSE', 'Digits', 'STL10',

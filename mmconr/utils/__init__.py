@@ -1,11 +1,12 @@
-from .checkpoint import (allow_mmengine_checkpoints,
-                         make_checkpoint_saving_atomic)
+from .checkpoint import (CheckpointReadError, UnsafeCheckpointError,
+                         checkpoint_safe_globals, load_checkpoint_file)
 from .dist import gather_global_batch
 from .launch import setup_launcher, shutdown_distributed
 from .setup_env import register_all_modules
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'make_checkpoint_saving_atomic',
+    'CheckpointReadError', 'UnsafeCheckpointError', 'checkpoint_safe_globals',
+    'load_checkpoint_file',
     'gather_global_batch', 'register_all_modules', 'setup_launcher',
     'shutdown_distributed'
 ]

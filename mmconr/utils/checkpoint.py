@@ -1,129 +1,161 @@
-"""Make MMEngine 0.10.7 checkpoints save and load under torch >= 2.6.
+"""Loading a checkpoint must never run code or change the program.
 
-torch >= 2.6 loads with ``weights_only=True`` by default, which refuses the
-Python objects MMEngine writes into a checkpoint's ``message_hub`` and
-``meta`` (HistoryBuffer, numpy arrays and scalars, ...), so ``--resume`` and
-``load_from`` fail. Instead of asking users for
-``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``, :func:`allow_mmengine_checkpoints`
+Every checkpoint mmconr reads goes through :func:`load_checkpoint_file`:
+``torch.load(..., weights_only=True)`` — torch's restricted unpickler, which
+only builds tensors, containers and plain data — with a small allow-list
+for what MMEngine writes into ``meta`` and ``message_hub``, active only
+while the file is read:
 
-* allow-lists those few classes for torch's safe unpickler;
-* makes ``HistoryBuffer`` pickle without its default statistics functions
-  (MMEngine pickles them as ``getattr(HistoryBuffer, 'min')``, and
-  ``getattr`` is not something to allow globally); they are restored from
-  the class on unpickling, as MMEngine already does;
-* loads checkpoints written by plain MMEngine (which do contain those
-  ``getattr`` records) by allowing ``getattr`` only while MMEngine's
-  checkpoint loader runs.
+* ``HistoryBuffer`` (the logged scalars), ``ConfigDict``, ``defaultdict``
+  and the numpy array / scalar / dtype constructors;
+* ``builtins.getattr``, which MMEngine pickles for HistoryBuffer's default
+  statistics (``getattr(HistoryBuffer, 'min')``, ``'max'``, ``'current'``,
+  ``'mean'``), is resolved to :func:`_history_buffer_getattr`, which returns
+  exactly those four methods and refuses every other ``getattr``. (The
+  real ``getattr`` would let a crafted file reach any allowed function's
+  ``__globals__`` and rewrite module globals while it is unpickled.)
+
+Anything else — another global, another ``getattr``, a ``__reduce__``
+payload — stops the load with :class:`UnsafeCheckpointError`, naming the
+file and the refused global, before it is called.
 """
 import collections
-import functools
+import contextlib
+import os
+import os.path as osp
+import pickle
+import re
+from typing import Any, Iterator, Optional
 
 import numpy as np
 import torch
 
-_PATCHED = False
+HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs a Python global that mmconr does not allow."""
+
+
+class CheckpointReadError(RuntimeError):
+    """A file that cannot be read as a checkpoint at all."""
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, type) or callable(obj):
+        module = getattr(obj, '__module__', None) or '?'
+        name = getattr(obj, '__qualname__', None) or type(obj).__qualname__
+        return f'{module}.{name}'
+    return f'a {type(obj).__module__}.{type(obj).__qualname__} object'
+
+
+def _history_buffer_getattr(obj: Any, name: Any) -> Any:
+    """Stands in for ``builtins.getattr`` while a checkpoint is read."""
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and name in HISTORY_BUFFER_METHODS:
+        return getattr(HistoryBuffer, name)
+    raise UnsafeCheckpointError(
+        f'refused global: builtins.getattr({_describe(obj)}, {name!r}) '
+        '(only getattr(mmengine.logging.HistoryBuffer, '
+        f'{"|".join(HISTORY_BUFFER_METHODS)}) is allowed)')
 
 
 def _numpy_globals() -> list:
-    items = [np.ndarray, np.dtype]
     try:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
-    items += [_reconstruct, scalar]
     # numpy >= 1.25 pickles dtypes by their class, e.g. dtypes.Float64DType
     dtype_classes = {type(np.dtype(t)) for t in np.sctypeDict.values()}
-    items += sorted(dtype_classes, key=lambda c: c.__name__)
-    return items
+    return [np.ndarray, np.dtype, _reconstruct, scalar] + sorted(
+        dtype_classes, key=lambda c: c.__name__)
 
 
-def _patch_history_buffer(history_buffer_cls) -> None:
-    defaults = ('min', 'max', 'current', 'mean')
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['statistics_methods'] = {
-            name: method
-            for name, method in self._statistics_methods.items()
-            if not (name in defaults
-                    and method is getattr(history_buffer_cls, name))
-        }
-        return state
-
-    history_buffer_cls.__getstate__ = __getstate__
-
-
-def _patch_checkpoint_loader() -> None:
-    from mmengine.runner.checkpoint import CheckpointLoader
-    original = CheckpointLoader.load_checkpoint.__func__
-
-    @functools.wraps(original)
-    def load_checkpoint(cls, *args, **kwargs):
-        with torch.serialization.safe_globals([getattr]):
-            return original(cls, *args, **kwargs)
-
-    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
-
-
-def allow_mmengine_checkpoints() -> None:
-    """Idempotent; called by :func:`mmconr.utils.register_all_modules`."""
-    global _PATCHED
-    if _PATCHED:
-        return
-    _PATCHED = True
+def checkpoint_globals() -> list:
+    """What a checkpoint of MMEngine / mmconr may reference besides torch's
+    own weights-only set (see the module docstring)."""
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
-    _patch_history_buffer(HistoryBuffer)
-    if not hasattr(torch.serialization, 'add_safe_globals'):
-        return  # torch < 2.4 has no weights-only default to satisfy
-    torch.serialization.add_safe_globals(
-        [HistoryBuffer, ConfigDict, collections.OrderedDict,
-         collections.defaultdict] + _numpy_globals())
-    _patch_checkpoint_loader()
+    return [
+        HistoryBuffer, ConfigDict, collections.OrderedDict,
+        collections.defaultdict, (_history_buffer_getattr, 'builtins.getattr')
+    ] + _numpy_globals()
 
 
-def atomic_save(save_fn):
-    """Wrap MMEngine's ``save_checkpoint`` so that a local checkpoint file is
-    written to a temporary file in the same folder and then renamed over
-    the target (``os.replace`` is atomic): a run killed while saving leaves
-    the previous file intact, never a half-written one."""
+@contextlib.contextmanager
+def checkpoint_safe_globals() -> Iterator[None]:
+    """Allow :func:`checkpoint_globals` for weights-only loads inside the
+    block only; torch's process-wide allow-list is left as it was."""
+    if not hasattr(torch.serialization, 'safe_globals'):
+        raise RuntimeError(
+            f'torch {torch.__version__} has no torch.serialization.'
+            'safe_globals; mmconr loads checkpoints weights-only and needs '
+            'torch >= 2.6')
+    with torch.serialization.safe_globals(checkpoint_globals()):
+        yield
 
-    @functools.wraps(save_fn)
-    def save_checkpoint(checkpoint, filename, file_client_args=None,
-                        backend_args=None):
-        if (file_client_args is not None or backend_args is not None
-                or '://' in str(filename)):
-            return save_fn(checkpoint, filename, file_client_args,
-                           backend_args)
-        import os
-        import os.path as osp
-        import tempfile
-        folder = osp.dirname(osp.abspath(filename))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f'.{osp.basename(filename)}.', suffix='.part', dir=folder)
+
+_REFUSED = (
+    re.compile(r'refused global: (.+?\)) \(only'),
+    re.compile(r'GLOBAL (\S+) was not an allowed global'),
+    re.compile(r'unsupported GLOBAL (\S+) whose module'),
+    re.compile(r'reduce for unrecognized function (.+?)(?: which|$)', re.M),
+    re.compile(r'(?:Can only build|Can only create new object).*?'
+               r'but got (.+?)$', re.M),
+)
+
+
+def refused_global(message: str) -> Optional[str]:
+    """The global named by an error of torch's weights-only unpickler (or
+    of :func:`_history_buffer_getattr`), or None."""
+    for pattern in _REFUSED:
+        match = pattern.search(message)
+        if match:
+            return match.group(1).strip().rstrip('.')
+    return None
+
+
+def unsafe_error(filename: str, message: str) -> Exception:
+    """The error for a checkpoint that torch's weights-only unpickler
+    refused: :class:`UnsafeCheckpointError` when a global is named, else a
+    :class:`CheckpointReadError`."""
+    name = refused_global(message)
+    if name is None:
+        first = message.strip().splitlines()[0] if message.strip() else ''
+        return CheckpointReadError(
+            f'cannot read checkpoint {filename}: {first}')
+    return UnsafeCheckpointError(
+        f'refused to load checkpoint {filename}: it needs the Python global '
+        f'{name}, which is not a tensor, plain data or one of the few '
+        'MMEngine objects mmconr allows. Nothing from the file was run. '
+        'Only load checkpoints you trust; a file of another program may '
+        'need converting (tools/model_converters/).')
+
+
+def load_checkpoint_file(filename: str,
+                         map_location: Any = None) -> Any:
+    """``torch.load`` of a local file, weights-only, with the allow-list of
+    :func:`checkpoint_globals` (see the module docstring). A file that
+    needs any other global raises :class:`UnsafeCheckpointError` naming the
+    file and the global; a file that is no checkpoint raises
+    :class:`CheckpointReadError`."""
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with checkpoint_safe_globals():
         try:
-            with os.fdopen(fd, 'wb') as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, filename)
-        except BaseException:
-            if osp.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    save_checkpoint.__mmconr_atomic__ = True
-    return save_checkpoint
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise unsafe_error(filename, str(exc)) from None
+        except (RuntimeError, EOFError, ValueError) as exc:
+            raise CheckpointReadError(
+                f'cannot read checkpoint {filename} '
+                f'({type(exc).__name__}: {exc})') from exc
 
 
-def make_checkpoint_saving_atomic() -> None:
-    """Idempotent; called by :func:`mmconr.utils.register_all_modules`."""
-    import mmengine.runner as runner_pkg
-    import mmengine.runner.checkpoint as checkpoint_mod
-    import mmengine.runner.runner as runner_mod
-    if getattr(checkpoint_mod.save_checkpoint, '__mmconr_atomic__', False):
-        return
-    atomic = atomic_save(checkpoint_mod.save_checkpoint)
-    for module in (checkpoint_mod, runner_mod, runner_pkg):
-        module.save_checkpoint = atomic
+def weights_only_is_forced_off() -> bool:
+    """Whether ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` makes torch.load's
+    default a full (unsafe) unpickle."""
+    return os.getenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0').lower() in (
+        '1', 'y', 'yes', 'true')

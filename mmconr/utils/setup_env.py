@@ -7,17 +7,18 @@ from mmengine import DefaultScope
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every module that registers into mmconr's (and mmpretrain's)
-    registries, and optionally make ``mmconr`` the default scope."""
+    registries, apply mmconr's patches of mmengine / mmcv
+    (:func:`mmconr.compat.apply_patches`: safe checkpoint loading, atomic
+    saving, mmcv's ``adjust_hue`` under numpy 2) and optionally make
+    ``mmconr`` the default scope."""
     from mmpretrain.utils import register_all_modules as register_mmpretrain
     register_mmpretrain(init_default_scope=False)
     import mmconr.datasets  # noqa: F401
     import mmconr.engine  # noqa: F401
     import mmconr.evaluation  # noqa: F401
     import mmconr.models  # noqa: F401
-    from .checkpoint import (allow_mmengine_checkpoints,
-                             make_checkpoint_saving_atomic)
-    allow_mmengine_checkpoints()
-    make_checkpoint_saving_atomic()
+    from mmconr.compat import apply_patches
+    apply_patches()
     if not init_default_scope:
         return
     never_created = DefaultScope.get_current_instance() is None or \

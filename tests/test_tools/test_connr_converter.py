@@ -19,6 +19,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner, load_checkpoint
 from torch import nn
 
+from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_cifar10
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -176,7 +177,7 @@ def test_load_from_and_resume_at_epoch_800(converted, tmp_path, monkeypatch):
     from mmpretrain.datasets import CIFAR10
     monkeypatch.setattr(CIFAR10, '_check_integrity', lambda self: True)
     _, _, dst = converted
-    expected = torch.load(dst)['state_dict']
+    expected = load_checkpoint_file(dst)['state_dict']
     # load_from: exactly the converted weights
     runner = Runner.from_cfg(runner_cfg(tmp_path, dst, False, 1000))
     runner.load_or_resume()

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-import torch
+
+from mmconr.utils import load_checkpoint_file
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
@@ -46,10 +47,8 @@ def test_train_switch_save_resume_and_test(work_dir):
     assert 'BoundaryFilterHook: epoch 1: kept fraction 0.800' in log
     assert 'nbr_purity' in log and 'kept_frac' in log
 
-    from mmconr.utils import allow_mmengine_checkpoints
-    allow_mmengine_checkpoints()
-    # loads with torch's default weights_only=True, no environment variable
-    ckpt = torch.load(str(work_dir / 'epoch_2.pth'))
+    # weights-only, through mmconr's allow-list
+    ckpt = load_checkpoint_file(str(work_dir / 'epoch_2.pth'))
     state = ckpt['boundary_filter']
     assert state['epoch'] == 1 and state['fraction'] == pytest.approx(0.8)
     assert state['pseudo_labels'].shape == (SUBSET, )
@@ -84,8 +83,6 @@ def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
     (here written by a BYOL-only run, no ConNR hooks) is resumed with
     ``--resume CKPT`` into the ConNR config; the ConNR stage starts at once
     and the lr is scaled by lr_mult on top of the same schedule."""
-    from mmconr.utils import allow_mmengine_checkpoints
-    allow_mmengine_checkpoints()
     train = [osp.join(ROOT, 'tools/train.py'), CFG]
     byol = train + ['--work-dir', str(tmp_path / 'byol'), '--cfg-options'] \
         + OPTIONS + ['custom_hooks=[]']
@@ -101,11 +98,11 @@ def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
     assert 'lr x 0.1' in log and 'BoundaryFilterHook: epoch 1' in log
 
     def lrs(path):
-        ckpt = torch.load(str(path))
+        ckpt = load_checkpoint_file(str(path))
         return [g['lr'] for g in ckpt['optimizer']['param_groups']]
 
     conr = lrs(tmp_path / 'conr' / 'epoch_2.pth')
     ref = lrs(tmp_path / 'byol' / 'epoch_2.pth')
     assert conr == pytest.approx([0.1 * lr for lr in ref], rel=1e-6)
-    assert torch.load(str(tmp_path / 'conr' / 'epoch_2.pth'))[
+    assert load_checkpoint_file(str(tmp_path / 'conr' / 'epoch_2.pth'))[
         'conaff_neck'] == dict(lr_scaled=True)

@@ -1,4 +1,4 @@
-"""mmcv-lite 2.2.0's ``adjust_hue`` under numpy >= 2.
+"""mmcv's ``adjust_hue`` under numpy >= 2 (mmcv / mmcv-lite <= 2.2.0).
 
 mmcv shifts the hue channel with ``np.uint8(hue_factor * 255)``, relying on
 numpy < 2 to wrap a negative value into 0..255. numpy 2 raises
@@ -6,6 +6,10 @@ numpy < 2 to wrap a negative value into 0..255. numpy 2 raises
 augmentation) crashes on about half of the images. :func:`patch_adjust_hue`
 keeps mmcv's function for non-negative factors and applies the same
 modular shift itself for negative ones.
+
+Upstream: not fixed in mmcv 2.2.0, the latest release (the same fix was
+made in the fork VBTI-development/onedl-mmcv, pull request 41). The patch
+applies only with numpy >= 2 and mmcv <= 2.2.0; a later mmcv is left alone.
 """
 import cv2
 import numpy as np
@@ -29,11 +33,20 @@ def _shift_hue(img: np.ndarray, hue_factor: float, backend: str):
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
 
 
-def patch_adjust_hue() -> None:
-    """Idempotent; called when mmconr.datasets is imported."""
+def needs_patch() -> bool:
+    import mmcv
+    from mmengine.utils import digit_version
+    return (digit_version(np.__version__) >= digit_version('2.0.0')
+            and digit_version(mmcv.__version__) <= digit_version('2.2.0'))
+
+
+def patch_adjust_hue() -> bool:
+    """Idempotent; returns whether the patch is in place."""
     global _PATCHED
     if _PATCHED:
-        return
+        return True
+    if not needs_patch():
+        return False
     _PATCHED = True
     import mmcv
     import mmcv.image
@@ -51,5 +64,7 @@ def patch_adjust_hue() -> None:
         return _shift_hue(img, hue_factor, backend)
 
     adjust_hue.__doc__ = original.__doc__
+    adjust_hue.__mmconr_patch__ = True
     for module in (mmcv, mmcv.image, photometric):
         module.adjust_hue = adjust_hue
+    return True

@@ -1,0 +1,260 @@
+"""Loading a checkpoint never runs code or changes the program.
+
+Crafted files of three kinds — a ``getattr`` that reaches an allowed
+function's ``__globals__`` and rebinds torch's weights-only default, a
+``__reduce__`` payload (``os.system``), ``getattr`` on another class or
+attribute — are refused through the library loaders here and through every
+command-line tool in ``test_every_tool_refuses_a_crafted_checkpoint``; the
+module globals and a marker file show that nothing ran. Checkpoints written
+by plain MMEngine (with its ``getattr(HistoryBuffer, 'min')`` records) still
+load and resume.
+"""
+import collections
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.logging import HistoryBuffer
+from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
+
+from mmconr.utils import (CheckpointReadError, UnsafeCheckpointError,
+                          load_checkpoint_file)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEMO = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
+
+
+class Reduce:
+    """Pickles as ``func(*args)``, then ``result[key] = value`` for
+    ``items`` (pickle's SETITEMS), as a crafted file would."""
+
+    def __init__(self, func, args, items=None):
+        self.func, self.args, self.items = func, args, items
+
+    def __reduce__(self):
+        items = iter(self.items) if self.items else None
+        return self.func, self.args, None, None, items
+
+
+def rewrite_globals_payload():
+    """getattr(torch.serialization._get_layout, '__globals__') is the
+    namespace of torch.serialization (``_get_layout`` is on torch's own
+    weights-only list); setting ``_default_to_weights_only`` to
+    ``collections.Counter`` there makes every later default torch.load a
+    full unpickle (``Counter(None)`` is falsy)."""
+    namespace = Reduce(getattr, (torch.serialization._get_layout,
+                                 '__globals__'),
+                       items=[('_default_to_weights_only',
+                               collections.Counter)])
+    return {'state_dict': {'w': torch.ones(2)}, 'meta': namespace}
+
+
+def system_payload(marker):
+    return {'state_dict': {'w': torch.ones(2)},
+            'meta': Reduce(os.system, (f'touch {marker}', ))}
+
+
+CRAFTED = {
+    'globals_rewrite': (rewrite_globals_payload, 'builtins.getattr'),
+    'reduce_system': (None, 'system'),
+    'getattr_other_class': (
+        lambda: {'meta': Reduce(getattr, (ConfigDict, 'update'))},
+        'builtins.getattr(mmengine.config.config.ConfigDict'),
+    'getattr_other_name': (
+        lambda: {'meta': Reduce(getattr, (HistoryBuffer, '__init__'))},
+        "HistoryBuffer, '__init__')"),
+}
+
+
+@pytest.fixture
+def crafted(tmp_path):
+    """{kind: path} of crafted checkpoints, and the marker the
+    ``os.system`` payload would create."""
+    marker = tmp_path / 'PWNED'
+    paths = {}
+    for kind, (build, _) in CRAFTED.items():
+        obj = system_payload(marker) if build is None else build()
+        paths[kind] = str(tmp_path / f'{kind}.pth')
+        torch.save(obj, paths[kind])
+    return paths, marker
+
+
+def snapshot():
+    return (torch.serialization._default_to_weights_only,
+            dict(torch.serialization.__dict__),
+            set(torch.serialization.get_safe_globals()))
+
+
+def test_the_globals_payload_is_a_live_attack(crafted):
+    """Control: with ``getattr`` allowed (mmconr's former loader) the file
+    does rewrite torch.serialization; shown in a separate process."""
+    paths, _ = crafted
+    code = textwrap.dedent(f'''
+        import torch
+        before = torch.serialization._default_to_weights_only
+        with torch.serialization.safe_globals([getattr]):
+            torch.load({paths['globals_rewrite']!r}, weights_only=True)
+        print('rewritten:',
+              torch.serialization._default_to_weights_only is not before)
+    ''')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, timeout=120)
+    assert 'rewritten: True' in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize('kind', sorted(CRAFTED))
+@pytest.mark.parametrize('loader', ['load_checkpoint_file',
+                                    'CheckpointLoader', '_load_checkpoint',
+                                    'load_checkpoint'])
+def test_crafted_checkpoint_is_refused_and_changes_nothing(
+        crafted, kind, loader):
+    paths, marker = crafted
+    path = paths[kind]
+    before = snapshot()
+    with pytest.raises(UnsafeCheckpointError) as info:
+        if loader == 'load_checkpoint_file':
+            load_checkpoint_file(path)
+        elif loader == 'CheckpointLoader':
+            CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        elif loader == '_load_checkpoint':
+            _load_checkpoint(path, map_location='cpu')
+        else:
+            load_checkpoint(torch.nn.Linear(2, 2), path, map_location='cpu')
+    message = str(info.value)
+    assert path in message and CRAFTED[kind][1] in message, message
+    after = snapshot()
+    assert after[0] is before[0]
+    assert after[1].keys() == before[1].keys() and all(
+        after[1][k] is before[1][k] for k in before[1])
+    assert after[2] == before[2]  # torch's process-wide allow-list
+    assert not marker.exists()
+    # torch's default load is still weights-only: the payload stays inert
+    with pytest.raises(Exception):
+        torch.load(paths['reduce_system'])
+    assert not marker.exists()
+
+
+def test_not_a_checkpoint_is_a_read_error(tmp_path):
+    path = tmp_path / 'notes.pth'
+    path.write_text('not a checkpoint')
+    with pytest.raises(CheckpointReadError, match='notes.pth'):
+        load_checkpoint_file(str(path))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        load_checkpoint_file(str(tmp_path / 'missing.pth'))
+
+
+def test_refusal_when_torch_default_is_forced_unsafe(crafted, monkeypatch):
+    """Remote schemes use MMEngine's loaders and torch's default; with
+    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD set they are refused outright (the
+    local loader is explicitly weights-only either way)."""
+    paths, marker = crafted
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    with pytest.raises(RuntimeError, match='TORCH_FORCE_NO_WEIGHTS_ONLY'):
+        CheckpointLoader.load_checkpoint('s3://bucket/ckpt.pth')
+    with pytest.raises(UnsafeCheckpointError):
+        CheckpointLoader.load_checkpoint(paths['reduce_system'])
+    assert not marker.exists()
+
+
+PLAIN_MMENGINE = r'''
+# A checkpoint of plain MMEngine: no mmconr import, no patches.
+import sys
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import save_checkpoint
+hub = MessageHub.get_instance('plain')
+for v in (3.0, 1.0, 2.0):
+    hub.update_scalar('train/loss', v)
+hub.update_info('iter', 7)
+save_checkpoint({'state_dict': {'w': torch.arange(4.)},
+                 'message_hub': hub.state_dict(),
+                 'meta': {'epoch': 2, 'seed': 5}}, sys.argv[1])
+assert 'mmconr' not in sys.modules
+'''
+
+
+def test_plain_mmengine_checkpoint_loads(tmp_path):
+    path = str(tmp_path / 'plain.pth')
+    subprocess.run([sys.executable, '-c', PLAIN_MMENGINE, path], check=True,
+                   capture_output=True, timeout=120)
+    # it does hold MMEngine's getattr records
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert 'builtins.getattr' in names
+    ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert torch.equal(ckpt['state_dict']['w'], torch.arange(4.))
+    buffer = ckpt['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.min() == 1.0 and buffer.max() == 3.0
+    assert buffer.current() == 2.0 and buffer.mean() == pytest.approx(2.0)
+    assert ckpt['message_hub']['runtime_info']['iter'] == 7
+
+
+def test_mmconr_checkpoint_round_trip(tmp_path):
+    """What mmconr's runner writes (tensors, numpy, HistoryBuffer, config
+    dicts) loads through load_checkpoint_file."""
+    import numpy as np
+    from mmengine.logging import MessageHub
+    from mmengine.runner.checkpoint import save_checkpoint
+    hub = MessageHub.get_instance('round-trip')
+    hub.update_scalar('train/lr', 0.1)
+    ckpt = {'state_dict': {'w': torch.ones(2)},
+            'message_hub': hub.state_dict(),
+            'meta': {'seed': np.int64(3), 'arr': np.arange(3),
+                     'cfg': ConfigDict(a=1)}}
+    path = str(tmp_path / 'c.pth')
+    save_checkpoint(ckpt, path)
+    back = load_checkpoint_file(path)
+    assert back['meta']['seed'] == 3
+    assert np.array_equal(back['meta']['arr'], np.arange(3))
+    assert back['meta']['cfg'] == {'a': 1}
+    assert back['message_hub']['log_scalars']['train/lr'].current() == 0.1
+
+
+def _tool_commands(path, tmp):
+    tools = osp.join(ROOT, 'tools')
+    images = tmp / 'images'
+    images.mkdir(exist_ok=True)
+    from PIL import Image
+    for i in range(4):
+        Image.new('RGB', (8, 8), (60 * i, 0, 0)).save(images / f'{i}.png')
+    return {
+        'train --resume': [f'{tools}/train.py', DEMO, '--work-dir',
+                           str(tmp / 'w1'), '--resume', path],
+        'train load_from': [f'{tools}/train.py', DEMO, '--work-dir',
+                            str(tmp / 'w2'), '--cfg-options',
+                            f'load_from={path}'],
+        'test.py': [f'{tools}/test.py', DEMO, path, '--work-dir',
+                    str(tmp / 'w3')],
+        'cluster_images --checkpoint': [
+            f'{tools}/cluster_images.py', str(images), '--num-clusters', '2',
+            '--checkpoint', path, '--out', str(tmp / 'w4')],
+        'neighbor_purity': [f'{tools}/analysis_tools/neighbor_purity.py',
+                            DEMO, path, '--out', str(tmp / 'p.png')],
+        'converter': [f'{tools}/model_converters/connr_to_mmconr.py', path,
+                      str(tmp / 'converted.pth')],
+    }
+
+
+def test_every_tool_refuses_a_crafted_checkpoint(crafted, tmp_path):
+    paths, marker = crafted
+    path = paths['reduce_system']
+    commands = _tool_commands(path, tmp_path)
+    procs = {
+        name: subprocess.Popen([sys.executable] + cmd, cwd=str(tmp_path),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        for name, cmd in commands.items()
+    }
+    outputs = {name: p.communicate(timeout=300)[0]
+               for name, p in procs.items()}
+    for name, out in outputs.items():
+        assert procs[name].returncode != 0, (name, out[-3000:])
+        assert 'refused to load checkpoint' in out and path in out and \
+            'system' in out, (name, out[-3000:])
+    assert not marker.exists()
