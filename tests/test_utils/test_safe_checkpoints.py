@@ -195,6 +195,85 @@ def test_plain_mmengine_checkpoint_loads(tmp_path):
     assert ckpt['message_hub']['runtime_info']['iter'] == 7
 
 
+TOY_RUN = r"""
+# A toy MMEngine run; argv: work_dir max_epochs resume_from|'' use_mmconr
+import sys
+import torch
+from mmengine.model import BaseModel
+from mmengine.registry import MODELS
+from mmengine.runner import Runner
+
+work_dir, max_epochs, resume_from, use_mmconr = sys.argv[1:5]
+if use_mmconr == '1':
+    from mmconr.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+
+
+class Toy(BaseModel):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 1)
+
+    def forward(self, x, y, mode='loss'):
+        return {'loss': ((self.fc(x).squeeze(1) - y) ** 2).mean()}
+
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        x = torch.tensor([i, i % 3, 1.0]) / 10
+        return {'x': x, 'y': x.sum()}
+
+
+runner = Runner(
+    model=Toy(), work_dir=work_dir,
+    train_dataloader=dict(dataset=Data(), batch_size=4,
+                          sampler=dict(type='DefaultSampler', shuffle=False),
+                          collate_fn=dict(type='default_collate')),
+    optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+    param_scheduler=dict(type='StepLR', step_size=1, gamma=0.5, by_epoch=True),
+    train_cfg=dict(by_epoch=True, max_epochs=int(max_epochs)),
+    default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+    load_from=resume_from or None, resume=bool(resume_from),
+    default_scope='mmengine')
+runner.train()
+assert ('mmconr' in sys.modules) == (use_mmconr == '1')
+"""
+
+
+def test_plain_mmengine_checkpoint_resumes_exactly(tmp_path):
+    """A run of plain MMEngine (no mmconr in the process) for 3 epochs, and
+    the same run resumed from its epoch-2 checkpoint in a process with
+    mmconr's loader: the same weights, optimizer state and lr."""
+    def toy(work_dir, epochs, resume, mmconr):
+        proc = subprocess.run(
+            [sys.executable, '-c', TOY_RUN, str(work_dir), str(epochs),
+             resume, mmconr], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+
+    toy(tmp_path / 'plain', 3, '', '0')
+    warm = tmp_path / 'plain' / 'epoch_2.pth'
+    assert 'builtins.getattr' in \
+        torch.serialization.get_unsafe_globals_in_checkpoint(str(warm))
+    toy(tmp_path / 'resumed', 3, str(warm), '1')
+    # it resumed at epoch 2 (a run from scratch would write epoch_1.pth)
+    assert sorted(p.name for p in (tmp_path / 'resumed').glob('*.pth')) == \
+        ['epoch_3.pth']
+    ref = load_checkpoint_file(str(tmp_path / 'plain' / 'epoch_3.pth'))
+    out = load_checkpoint_file(str(tmp_path / 'resumed' / 'epoch_3.pth'))
+    assert out['meta']['epoch'] == ref['meta']['epoch'] == 3
+    for key, value in ref['state_dict'].items():
+        assert torch.equal(out['state_dict'][key], value), key
+    ref_opt, out_opt = ref['optimizer'], out['optimizer']
+    assert [g['lr'] for g in out_opt['param_groups']] == \
+        [g['lr'] for g in ref_opt['param_groups']]
+    for key, state in ref_opt['state'].items():
+        assert torch.equal(out_opt['state'][key]['momentum_buffer'],
+                           state['momentum_buffer'])
+
+
 def test_mmconr_checkpoint_round_trip(tmp_path):
     """What mmconr's runner writes (tensors, numpy, HistoryBuffer, config
     dicts) loads through load_checkpoint_file."""
