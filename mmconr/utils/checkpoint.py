@@ -91,7 +91,11 @@ def checkpoint_safe_globals() -> Iterator[None]:
             f'torch {torch.__version__} has no torch.serialization.'
             'safe_globals; mmconr loads checkpoints weights-only and needs '
             'torch >= 2.6')
-    with torch.serialization.safe_globals(checkpoint_globals()):
+    # only what is not there already: torch's block removes on exit what it
+    # added, and must not take away a user's own allowance
+    present = set(torch.serialization.get_safe_globals())
+    missing = [g for g in checkpoint_globals() if g not in present]
+    with torch.serialization.safe_globals(missing):
         yield
 
 

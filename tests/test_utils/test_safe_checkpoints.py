@@ -140,6 +140,25 @@ def test_crafted_checkpoint_is_refused_and_changes_nothing(
     assert not marker.exists()
 
 
+def test_a_users_own_allowance_survives_loading(tmp_path):
+    """The allow-list is added for the load only, and what a user had
+    allowed before stays allowed after it."""
+    path = str(tmp_path / 'c.pth')
+    torch.save({'state_dict': {'w': torch.ones(1)}}, path)
+    before = torch.serialization.get_safe_globals()
+    assert HistoryBuffer not in before
+    torch.serialization.add_safe_globals([HistoryBuffer])
+    try:
+        load_checkpoint_file(path)
+        assert set(torch.serialization.get_safe_globals()) == \
+            set(before) | {HistoryBuffer}
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(before)
+    load_checkpoint_file(path)
+    assert set(torch.serialization.get_safe_globals()) == set(before)
+
+
 def test_not_a_checkpoint_is_a_read_error(tmp_path):
     path = tmp_path / 'notes.pth'
     path.write_text('not a checkpoint')
