@@ -76,8 +76,8 @@ def write_image(path, size, seed):
         path, quality=90)
 
 
-def write_imagenet_tree(root, wnids, per_class=2, sizes=((120, 90),
-                                                          (70, 110))):
+def write_imagenet_tree(root, wnids, per_class=2,
+                        sizes=((120, 90), (70, 110))):
     for c, wnid in enumerate(wnids):
         os.makedirs(osp.join(root, wnid), exist_ok=True)
         for i in range(per_class):
@@ -102,8 +102,6 @@ def write_tiny_imagenet(root, num_classes=200, per_class=1, val=4):
             write_image(osp.join(root, 'val', 'images', name), (64, 64), i)
             f.write(f'{name}\t{wnids[i * 3]}\t0\t0\t63\t63\n')
     return root, wnids
-
-
 
 
 def write_image_folder(root, per_format=4, bad_files=True):

@@ -1,6 +1,6 @@
-# InC baseline (paper Table 1 "BYOL"): plain BYOL for 1000 epochs on CIFAR-20 train+test,
-# evaluated by k-means on the target features. The ConNR model without
-# ConAffNeckHook is exactly mmpretrain's BYOL.
+# InC baseline (paper Table 1 "BYOL"): plain BYOL for 1000 epochs on CIFAR-20
+# train+test, evaluated by k-means on the target features. The ConNR model
+# without ConAffNeckHook is exactly mmpretrain's BYOL.
 _base_ = [
     '../_base_/models/byol_resnet18_cifar.py',
     '../_base_/datasets/cifar20_whole.py',

@@ -1,6 +1,6 @@
-# InC baseline (paper Table 1 "BYOL"): plain BYOL for 1000 epochs on STL-10 train+test+unlabeled,
-# evaluated by k-means on the target features. The ConNR model without
-# ConAffNeckHook is exactly mmpretrain's BYOL.
+# InC baseline (paper Table 1 "BYOL"): plain BYOL for 1000 epochs on STL-10
+# train+test+unlabeled, evaluated by k-means on the target features. The ConNR
+# model without ConAffNeckHook is exactly mmpretrain's BYOL.
 _base_ = [
     '../_base_/models/byol_resnet34.py',
     '../_base_/datasets/stl10.py',

@@ -1,6 +1,6 @@
-# SimSiam + ConNR* on CIFAR-10 (paper Table 4: NMI/ACC/ARI 85.2/91.4/83.6).
-# The plug-in of paper §A.2 (Eq. 16): the ConNR stage of
-# byol_conr_cifar10.py (t0 = 800 of 1000 epochs, k/k1/k2 = 10/10/2, fr0 = 0.8 -> 1
-# at epoch 850, lr x 0.1 and crop (0.45, 1) from t0) on top of the plain
-# SimSiam baseline configs/simsiam/simsiam_resnet18_cifar10.py.
+# SimSiam + ConNR* on CIFAR-10 (paper Table 4: NMI/ACC/ARI 85.2/91.4/83.6). The
+# plug-in of paper §A.2 (Eq. 16): the ConNR stage of byol_conr_cifar10.py (t0 =
+# 800 of 1000 epochs, k/k1/k2 = 10/10/2, fr0 = 0.8 -> 1 at epoch 850, lr x 0.1
+# and crop (0.45, 1) from t0) on top of the plain SimSiam baseline
+# configs/simsiam/simsiam_resnet18_cifar10.py.
 _base_ = ['../simsiam/simsiam_resnet18_cifar10.py', '../_base_/conr_stage.py']

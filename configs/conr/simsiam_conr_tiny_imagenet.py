@@ -1,6 +1,10 @@
-# SimSiam + ConNR* on Tiny-ImageNet (not reported in the paper: the ConNR stage settings are carried over from the BYOL config, not published).
-# The plug-in of paper §A.2 (Eq. 16): the ConNR stage of
-# byol_conr_tiny_imagenet.py (t0 = 800 of 1000 epochs, k/k1/k2 = 10/10/2, fr0 = 0.8 -> 1
-# at epoch 850, lr x 0.1 and crop (0.45, 1) from t0) on top of the plain
-# SimSiam baseline configs/simsiam/simsiam_resnet34_tiny_imagenet.py.
-_base_ = ['../simsiam/simsiam_resnet34_tiny_imagenet.py', '../_base_/conr_stage.py']
+# SimSiam + ConNR* on Tiny-ImageNet (not reported in the paper: the ConNR stage
+# settings are carried over from the BYOL config, not published). The plug-in
+# of paper §A.2 (Eq. 16): the ConNR stage of byol_conr_tiny_imagenet.py (t0 =
+# 800 of 1000 epochs, k/k1/k2 = 10/10/2, fr0 = 0.8 -> 1 at epoch 850, lr x 0.1
+# and crop (0.45, 1) from t0) on top of the plain SimSiam baseline
+# configs/simsiam/simsiam_resnet34_tiny_imagenet.py.
+_base_ = [
+    '../simsiam/simsiam_resnet34_tiny_imagenet.py',
+    '../_base_/conr_stage.py'
+]

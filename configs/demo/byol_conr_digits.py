@@ -58,6 +58,7 @@ model = dict(
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )
 
+
 # Digits are not mirror-symmetric: no horizontal flip; mild crops and
 # contrast changes instead of colour jitter on grey images.
 def view_pipeline(crop_scale):

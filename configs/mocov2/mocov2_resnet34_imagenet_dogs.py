@@ -1,5 +1,6 @@
-# Plain MoCo v2 baseline (not in the paper: settings carried over from CIFAR, not published): 1000 epochs on
-# ImageNet-Dogs, evaluated by k-means on the target features.
+# Plain MoCo v2 baseline (not in the paper: settings carried over from CIFAR,
+# not published): 1000 epochs on ImageNet-Dogs, evaluated by k-means on the
+# target features.
 _base_ = [
     '../_base_/models/mocov2_resnet34.py',
     '../_base_/datasets/imagenet_dogs.py',

@@ -1,5 +1,6 @@
-# Plain SimSiam baseline (not in the paper: settings carried over from CIFAR, not published): 1000 epochs on
-# ImageNet-10, evaluated by k-means on the target features.
+# Plain SimSiam baseline (not in the paper: settings carried over from CIFAR,
+# not published): 1000 epochs on ImageNet-10, evaluated by k-means on the
+# target features.
 _base_ = [
     '../_base_/models/simsiam_resnet34.py',
     '../_base_/datasets/imagenet10.py',

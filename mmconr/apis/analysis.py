@@ -88,8 +88,8 @@ def neighbor_purity_curve(feats: torch.Tensor,
         for name, neighbors in retrieved.items():
             curves[name].append([_purity(neighbors[:, :k + 1], y)
                                  for k in ks])
-    return dict(ks=np.array(ks), **{k: np.array(v)
-                                     for k, v in curves.items()})
+    arrays = {k: np.array(v) for k, v in curves.items()}
+    return dict(ks=np.array(ks), **arrays)
 
 
 def query_neighbors(feats: torch.Tensor,

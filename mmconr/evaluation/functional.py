@@ -4,8 +4,7 @@ from typing import Dict
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import (adjusted_rand_score,
-                             normalized_mutual_info_score)
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 
 def _to_numpy(labels, name: str) -> np.ndarray:

@@ -9,14 +9,12 @@ centre shift <= ``tol`` x mean feature variance). docs/benchmark.md compares
 time and inertia with ``sklearn.cluster.KMeans``. Clusters still empty
 after the last iteration are given a point (with a warning).
 """
-import math
 import warnings
 from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 

@@ -5,8 +5,7 @@ from .boundary import boundary_ratio, keep_mask, num_kept, relaxed_fraction
 from .heads import (GroupAwareBYOLHead, GroupAwareContrastiveHead,
                     group_aware_cosine_loss, group_aware_infonce_loss)
 from .neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
-                            conaff_affinity, conaff_neighbors,
-                            local_neighbors)
+                            conaff_affinity, conaff_neighbors, local_neighbors)
 from .utils import SyncBatchNorm, sync_batch_stats
 
 __all__ = [

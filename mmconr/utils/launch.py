@@ -14,8 +14,9 @@ def setup_launcher(cfg, launcher: str, config_path: str,
 
     MMEngine 0.10.7 calls ``torch.cuda.set_device`` when it initialises a
     ``pytorch`` or ``slurm`` launch and gives DDP a CUDA device id; on a
-    CPU-only machine both fail. There, the process group is initialised with gloo here (so
-    MMEngine skips its own initialisation) and DDP gets no device ids.
+    CPU-only machine both fail. There, the process group is initialised
+    with gloo here (so MMEngine skips its own initialisation) and DDP gets
+    no device ids.
     """
     cfg.launcher = launcher
     if work_dir is not None:

@@ -1,9 +1,8 @@
 """The PNG figures of the tools (matplotlib, no pyplot state)."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
-
 import textwrap
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -8,7 +8,7 @@ import torch
 
 from mmconr.apis import (DEFAULT_FOLDER_CONFIG, Clustering, folder_config,
                          load_config, set_epochs, set_image_size)
-from mmconr.apis.folder import pipelines, _transforms
+from mmconr.apis.folder import _transforms, pipelines
 from mmconr.apis.report import write_assignments, write_contact_sheets
 
 

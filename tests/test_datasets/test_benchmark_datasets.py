@@ -20,6 +20,7 @@ LOAD = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 @pytest.fixture
 def no_md5(monkeypatch):
     from mmpretrain.datasets import CIFAR10
+
     # fake files cannot match the official md5 sums
     monkeypatch.setattr(CIFAR10, '_check_integrity', lambda self: True)
 

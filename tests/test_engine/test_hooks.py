@@ -82,8 +82,9 @@ class PipelineDataset(Dataset):
 
 
 def test_stage2_pipeline_reaches_persistent_workers():
-    from mmconr.registry import TRANSFORMS
     from mmcv.transforms import BaseTransform
+
+    from mmconr.registry import TRANSFORMS
 
     @TRANSFORMS.register_module(force=True)
     class AddHundred(BaseTransform):

@@ -135,7 +135,8 @@ def test_without_epoch_seeds_resume_differs(uninterrupted, tmp_path):
     cfg.default_hooks.pop('epoch_seed')
     with pytest.raises(Preempted):
         train(cfg)
-    cfg = demo_cfg(CONR, tmp_path, resume=str(tmp_path / f'epoch_{T0 + 2}.pth'))
+    resume = str(tmp_path / f'epoch_{T0 + 2}.pth')
+    cfg = demo_cfg(CONR, tmp_path, resume=resume)
     cfg.default_hooks.pop('epoch_seed')
     ours = final_state(train(cfg))
     assert not all(

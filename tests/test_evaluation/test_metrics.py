@@ -25,8 +25,8 @@ def brute_force_acc(gt, pred):
 def test_cluster_metrics_against_sklearn_and_brute_force():
     rng = np.random.default_rng(0)
     gt = rng.integers(0, 5, 300)
-    pred = np.where(rng.random(300) < 0.6, (gt + 2) % 5, rng.integers(0, 5,
-                                                                    300))
+    swap = rng.random(300) < 0.6
+    pred = np.where(swap, (gt + 2) % 5, rng.integers(0, 5, 300))
     scores = cluster_metrics(gt, pred)
     assert scores['nmi'] == pytest.approx(
         normalized_mutual_info_score(gt, pred))
@@ -149,8 +149,8 @@ def test_kmeans_follows_sklearn_seed_for_seed():
         # labels are the nearest centres of the returned centroids
         assert (d.argmin(1) == labels.numpy()).mean() > 0.999
         ref = KMeans(20, n_init=1, random_state=seed).fit(x)
-        assert float(d.min(1).sum()) == pytest.approx(ref.inertia_,
-                                                     rel=1e-5)
+        assert float(d.min(1).sum()) == pytest.approx(
+            ref.inertia_, rel=1e-5)
 
 
 def test_kmeans_subsampled_seeding_keeps_sklearn_quality():

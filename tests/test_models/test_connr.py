@@ -8,7 +8,7 @@ from mmpretrain.models import BYOL
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from mmconr.models import ConNR, group_aware_cosine_loss
+from mmconr.models import group_aware_cosine_loss
 from mmconr.registry import MODELS
 
 

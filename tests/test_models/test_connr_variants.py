@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmpretrain.models import MoCo, SimSiam
+from test_connr import FixedNeighbors, make_batch
 from torch import nn
 
 from mmconr.registry import MODELS
-from test_connr import FixedNeighbors, make_batch
 
 BACKBONE = dict(
     type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8)

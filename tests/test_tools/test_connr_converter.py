@@ -196,8 +196,8 @@ def test_load_from_and_resume_at_epoch_800(converted, tmp_path, monkeypatch):
     # the schedule's lr after iteration 800 (50 warm-up epochs, cosine
     # over 950), x 0.1 of the ConNR stage
     lr = 0.05 * 0.5 * (1 + math.cos(math.pi * (801 - 50) / 950)) * 0.1
-    assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(lr,
-                                                                  rel=1e-6)
+    assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(
+        lr, rel=1e-6)
 
 
 def test_bad_checkpoints_are_named(converted, tmp_path):

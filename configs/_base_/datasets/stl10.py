@@ -31,7 +31,10 @@ def view_pipeline(scale):
 
 
 train_pipeline = [
-    dict(type='MultiView', num_views=2, transforms=[view_pipeline(crop_scale)]),
+    dict(
+        type='MultiView',
+        num_views=2,
+        transforms=[view_pipeline(crop_scale)]),
     dict(type='PackInputs'),
 ]
 stage2_train_pipeline = [

@@ -261,7 +261,8 @@ class BoundaryFilterHook(Hook):
             epoch - self.state['epoch'] >= self.interval
 
     def _log(self, runner, epoch, fraction, labels, gt_labels) -> None:
-        msg = f'BoundaryFilterHook: epoch {epoch}: kept fraction {fraction:.3f}'
+        msg = (f'BoundaryFilterHook: epoch {epoch}: kept fraction '
+               f'{fraction:.3f}')
         scalars = dict(kept_fraction=fraction)
         labelled = gt_labels >= 0
         if labelled.any():

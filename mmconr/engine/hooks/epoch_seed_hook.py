@@ -12,7 +12,8 @@ from .conaff_neck_hook import restart_workers
 
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
     """A 32-bit seed that depends on (seed, epoch, rank) only."""
-    return int(np.random.SeedSequence([seed, epoch, rank]).generate_state(1)[0])
+    sequence = np.random.SeedSequence([seed, epoch, rank])
+    return int(sequence.generate_state(1)[0])
 
 
 @HOOKS.register_module()

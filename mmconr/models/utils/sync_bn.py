@@ -14,8 +14,8 @@ import torch
 import torch.distributed as torch_dist
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
 from torch.distributed.nn.functional import all_reduce
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmconr.registry import MODELS
 
