@@ -2,6 +2,8 @@
 #   make demo   create .venv if needed, install, train + evaluate on digits,
 #               then contact sheets, neighbourhood purity and curves
 #   make test   same environment plus test dependencies, run the test suite
+# and for CI / contributors:
+#   make lint   flake8 + isort (setup.cfg), run by .ci/run before the tests
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,20 +11,22 @@ PIP := $(PY) -m pip
 DEMO_CFG := configs/demo/byol_conr_digits.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: demo demo-figures test install clean
+.PHONY: demo demo-figures test lint install clean
 
-$(VENV)/.installed: setup.py requirements/runtime.txt
+$(VENV)/.installed: setup.py requirements/runtime.txt requirements/tested.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	# The CUDA build of torch runs on CPU too; pip takes it from local wheels
-	# where a machine has them.
-	$(PIP) install torch==2.14.1 torchvision==0.29.1
-	$(PIP) install -r requirements/runtime.txt
+	# the exact versions CI tests (mmcv-lite included); ranges: runtime.txt
+	$(PIP) install -r requirements/tested.txt
+	# editable: also links mmconr/.mim/{configs,tools,model-index.yml} to the
+	# clone's files (setup.py) so that mim finds them
 	$(PIP) install --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.tests: $(VENV)/.installed requirements/tests.txt
+$(VENV)/.tests: $(VENV)/.installed requirements/tests.txt requirements/mim.txt
 	$(PIP) install -r requirements/tests.txt
+	# openmim without its declared opendatalab/openxlab (requirements/mim.txt)
+	$(PIP) install --no-deps -r requirements/mim.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -47,6 +51,12 @@ demo-figures: $(VENV)/.installed
 
 test: $(VENV)/.tests
 	$(PY) -m pytest tests -q
+
+# flake8 + isort with setup.cfg's settings (OpenMMLab's); CI runs it first
+LINT_PATHS := mmconr tools tests configs setup.py
+lint: $(VENV)/.tests
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV) work_dirs

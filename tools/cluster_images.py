@@ -11,13 +11,10 @@ cluster, distance to centroid, boundary ratio), DIR/clusters/cluster_XX.png
 files). Files that are not images or do not decode are skipped and named.
 """
 import argparse
-import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmconr.apis import cluster_folder, format_summary  # noqa: E402
+from mmconr.apis import cluster_folder, format_summary
 
 
 def parse_args(argv=None):

@@ -1,14 +1,11 @@
 """Train a model: python tools/train.py CONFIG [--work-dir DIR] [--resume]."""
 import argparse
 import os
-import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmconr.utils import (register_all_modules, setup_launcher,  # noqa: E402
+from mmconr.utils import (register_all_modules, setup_launcher,
                           shutdown_distributed)
 
 

@@ -8,14 +8,19 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from mmconr.utils.paths import find_shipped, shipped_candidates, shipped_path
 from .clustering import Clustering, cluster_features
 from .inference import (ConfigLike, build_dataloader, extract_features,
                         init_model, load_config)
 from .report import cluster_report
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_FOLDER_CONFIG = osp.join(REPO_ROOT, 'configs', 'custom',
-                                 'byol_conr_folder.py')
+# shipped in mmconr/.mim/configs (installed) or the clone's configs/
+DEFAULT_FOLDER_CONFIG_NAME = 'configs/custom/byol_conr_folder.py'
+# its path where found at import (else where an install puts it);
+# folder_config() looks it up again and names both places when missing
+DEFAULT_FOLDER_CONFIG = find_shipped(
+    DEFAULT_FOLDER_CONFIG_NAME) or shipped_candidates(
+        DEFAULT_FOLDER_CONFIG_NAME)[0]
 FOLDER_DATASET = 'UnlabeledImageFolder'
 
 
@@ -133,7 +138,7 @@ def folder_config(folder: str,
     if not isinstance(num_clusters, int) or num_clusters < 2:
         raise ValueError(
             f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-    config = config or DEFAULT_FOLDER_CONFIG
+    config = config or shipped_path(DEFAULT_FOLDER_CONFIG_NAME)
     cfg = load_config(config)
     found = False
     for loader in loader_cfgs(cfg):
@@ -151,7 +156,7 @@ def folder_config(folder: str,
         name = config if isinstance(config, str) else 'the config'
         raise ValueError(
             f'{name} has no {FOLDER_DATASET} dataset; use a config like '
-            f'{osp.relpath(DEFAULT_FOLDER_CONFIG, REPO_ROOT)}')
+            f'{DEFAULT_FOLDER_CONFIG_NAME}')
     cfg.num_clusters = num_clusters
     evaluators = cfg.get('test_evaluator') or []
     for evaluator in evaluators if isinstance(evaluators, list) else [

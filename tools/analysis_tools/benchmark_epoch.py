@@ -27,21 +27,16 @@ Ends with one line ``byol_s=… conr_s=… ratio=…``.
 import argparse
 import copy
 import os.path as osp
-import sys
 import tempfile
 import time
 
 import numpy as np
+from bench_utils import get_device, machine_line, median
+from benchmark_step import find_img_size
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_utils import get_device, machine_line, median  # noqa: E402
-from benchmark_step import find_img_size  # noqa: E402
-
-from mmconr.registry import DATASETS  # noqa: E402
+from mmconr.registry import DATASETS
 
 
 def parse_args(argv=None):

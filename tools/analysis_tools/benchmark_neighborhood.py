@@ -26,12 +26,8 @@ import sys
 
 import numpy as np
 import torch
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_utils import (get_device, machine_line, median,  # noqa: E402
-                         peak_memory_mb, time_calls)
+from bench_utils import (get_device, machine_line, median, peak_memory_mb,
+                         time_calls)
 
 
 def parse_args(argv=None):

@@ -16,17 +16,10 @@ labels, kept fraction 0.8), as in the epochs before the fraction reaches 1.
 Ends with one line ``instance_ms=… group_ms=… ratio=…``.
 """
 import argparse
-import os.path as osp
-import sys
 
 import torch
+from bench_utils import get_device, machine_line, median, time_calls
 from mmengine.config import Config, DictAction
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from bench_utils import get_device, machine_line, median  # noqa: E402
-from bench_utils import time_calls  # noqa: E402
 
 
 def parse_args(argv=None):

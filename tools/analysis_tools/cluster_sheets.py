@@ -10,16 +10,12 @@ DIR/summary.json (sizes, NMI/ACC/ARI where labelled). k-means uses the
 config's test_evaluator settings, so the clusters are those of tools/test.py.
 """
 import argparse
-import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-from mmconr.apis import (cluster_features, cluster_report,  # noqa: E402
-                         embed_dataset, format_summary)
-from mmconr.visualization import dataset_image  # noqa: E402
+from mmconr.apis import (cluster_features, cluster_report, embed_dataset,
+                         format_summary)
+from mmconr.visualization import dataset_image
 
 
 def parse_args(argv=None):

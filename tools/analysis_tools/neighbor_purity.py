@@ -15,15 +15,11 @@ sizes in a batch allow) and the numbers as JSON beside it.
 import argparse
 import json
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-from mmconr.apis import (embed_dataset, neighbor_purity_curve,  # noqa: E402
-                         neighborhood_args)
-from mmconr.visualization import purity_plot  # noqa: E402
+from mmconr.apis import embed_dataset, neighbor_purity_curve, neighborhood_args
+from mmconr.visualization import purity_plot
 
 DEFAULT_KS = (1, 5, 10, 20, 30, 40, 50, 100)
 

@@ -10,12 +10,8 @@ go to TensorBoard when TensorboardVisBackend is added to
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-from mmconr.visualization import (curves_figure, load_scalars,  # noqa: E402
-                                  training_panels)
+from mmconr.visualization import curves_figure, load_scalars, training_panels
 
 
 def parse_args(argv=None):

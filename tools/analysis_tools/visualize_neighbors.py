@@ -9,19 +9,13 @@ samples of the training set (ConAff is defined on a batch), and its
 neighbours are retrieved among them from the target features.
 """
 import argparse
-import os.path as osp
-import sys
 
 import numpy as np
 from mmengine.config import DictAction
 from mmengine.utils import track_iter_progress
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-from mmconr.apis import (embed_dataset, neighborhood_args,  # noqa: E402
-                         query_neighbors)
-from mmconr.visualization import (dataset_image,  # noqa: E402
-                                  neighbors_figure)
+from mmconr.apis import embed_dataset, neighborhood_args, query_neighbors
+from mmconr.visualization import dataset_image, neighbors_figure
 
 
 def parse_args(argv=None):

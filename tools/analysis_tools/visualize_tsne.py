@@ -11,17 +11,12 @@ BoundaryFilterHook start_fraction (fr0, default 0.8) if the whole set were
 one batch. t-SNE (scikit-learn) runs on a random subset of --max-samples.
 """
 import argparse
-import os.path as osp
-import sys
 
 import numpy as np
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-from mmconr.apis import (boundary_mask, cluster_features,  # noqa: E402
-                         embed_dataset)
-from mmconr.visualization import tsne_figure  # noqa: E402
+from mmconr.apis import boundary_mask, cluster_features, embed_dataset
+from mmconr.visualization import tsne_figure
 
 
 def parse_args(argv=None):

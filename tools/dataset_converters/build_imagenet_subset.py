@@ -15,9 +15,8 @@ import os.path as osp
 import shutil
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmconr.datasets.imagenet_subsets import (  # noqa: E402
-    IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS, list_images)
+from mmconr.datasets.imagenet_subsets import (IMAGENET10_WNIDS,
+                                              IMAGENET_DOGS_WNIDS, list_images)
 
 SUBSETS = dict(imagenet10=IMAGENET10_WNIDS, imagenet_dogs=IMAGENET_DOGS_WNIDS)
 

@@ -23,13 +23,14 @@ images // batch 256 on one process; e.g. 29 with 8 processes.
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-from mmconr.apis.official import official_to_mmconr  # noqa: E402
+from mmconr.apis.official import official_to_mmconr
+from mmconr.utils import load_checkpoint_file
+from mmconr.utils.paths import shipped_path
+
+DEFAULT_CONFIG = 'configs/conr/byol_conr_cifar10.py'
 
 
 def parse_args(argv=None):
@@ -39,26 +40,26 @@ def parse_args(argv=None):
     parser.add_argument('dst', help='mmconr checkpoint to write')
     parser.add_argument(
         '--config',
-        default=osp.join(ROOT, 'configs/conr/byol_conr_cifar10.py'),
-        help='the mmconr config the checkpoint is for')
+        help='the mmconr config the checkpoint is for (default: '
+        f'{DEFAULT_CONFIG}, shipped with mmconr)')
     parser.add_argument('--epoch', type=int, default=800,
                         help='epoch the official checkpoint ends (default '
                         '800, the warm-up)')
     parser.add_argument('--weights-only', action='store_true',
                         help='no training state: for load_from only')
     parser.add_argument('--iters-per-epoch', type=int, default=234)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.config is None:
+        args.config = shipped_path(DEFAULT_CONFIG)
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.src):
         raise FileNotFoundError(f'official checkpoint not found: {args.src}')
-    try:
-        official = torch.load(args.src, map_location='cpu', weights_only=True)
-    except Exception as exc:
-        raise ValueError(f'{args.src}: cannot be read as a torch state_dict '
-                         f'({type(exc).__name__}: {exc})') from exc
+    # weights-only, with mmconr's allow-list; a crafted file is refused
+    official = load_checkpoint_file(args.src, map_location='cpu')
     try:
         checkpoint = official_to_mmconr(
             official, args.config,
