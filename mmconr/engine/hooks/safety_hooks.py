@@ -60,8 +60,11 @@ class NonFiniteLossHook(Hook):
             f'non-finite loss at epoch {runner.epoch} iteration '
             f'{batch_idx + 1}/{len(runner.train_dataloader)} (global '
             f'iteration {runner.iter + 1}): {cause}. Training stopped; the '
-            f'last good checkpoint is {last_checkpoint(runner)}. Lower the '
-            'learning rate or switch off AMP, then resume from it.')
+            f'last good checkpoint is {last_checkpoint(runner)}. Switch off '
+            'AMP and --resume from it, or start a run with a lower learning '
+            'rate from its weights (load_from=...; --resume would restore '
+            "the checkpoint's learning rate), or clip gradients "
+            '(optim_wrapper.clip_grad).')
 
 
 def _strip(key: str, revise_keys) -> str:
