@@ -18,22 +18,23 @@ not in a release). mmconr instead registers, through MMEngine's public
 A refused file raises :class:`~mmconr.utils.checkpoint.UnsafeCheckpointError`
 naming the file and the global; nothing in it is run.
 
-Saving (MMEngine <= 0.10.7 writes in place): a run killed while
-``save_checkpoint`` writes leaves a truncated ``epoch_N.pth``. The patch
+Saving (MMEngine <= 0.10.7 writes in place; no upstream issue or fix
+known): ``save_checkpoint`` calls ``torch.save`` on the final path, so a run
+killed while it writes leaves a truncated ``epoch_N.pth``. The patch
 writes to a temporary file in the same folder and renames it over the target
 (``os.replace`` is atomic), for local paths; other backends are untouched.
 """
 import functools
 import os
 import os.path as osp
-import pickle
 import tempfile
 
 import torch
 from mmengine.utils import digit_version
 
 from mmconr.utils.checkpoint import (checkpoint_safe_globals,
-                                     load_checkpoint_file, unsafe_error,
+                                     load_checkpoint_file, load_error,
+                                     restore_stand_ins,
                                      weights_only_is_forced_off)
 
 #: the last MMEngine release whose save_checkpoint is known to write in place
@@ -62,9 +63,10 @@ def _guarded(loader):
                 'loads checkpoints weights-only)')
         with checkpoint_safe_globals():
             try:
-                return loader(filename, map_location, *args, **kwargs)
-            except pickle.UnpicklingError as exc:
-                raise unsafe_error(filename, str(exc)) from None
+                loaded = loader(filename, map_location, *args, **kwargs)
+            except Exception as exc:
+                raise load_error(filename, exc) from None
+        return restore_stand_ins(loaded)
 
     load.__mmconr_patch__ = True
     return load

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import ConfigDict
@@ -24,22 +25,24 @@ from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
 from mmconr.utils import (CheckpointReadError, UnsafeCheckpointError,
-                          load_checkpoint_file)
+                          checkpoint_safe_globals, load_checkpoint_file)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
 
 
 class Reduce:
-    """Pickles as ``func(*args)``, then ``result[key] = value`` for
-    ``items`` (pickle's SETITEMS), as a crafted file would."""
+    """Pickles as ``func(*args)``, then ``result.__setstate__(state)``
+    (BUILD) and ``result[key] = value`` for ``items`` (SETITEMS), as a
+    crafted file would."""
 
-    def __init__(self, func, args, items=None):
-        self.func, self.args, self.items = func, args, items
+    def __init__(self, func, args, items=None, state=None):
+        self.func, self.args = func, args
+        self.items, self.state = items, state
 
     def __reduce__(self):
         items = iter(self.items) if self.items else None
-        return self.func, self.args, None, None, items
+        return self.func, self.args, self.state, None, items
 
 
 def rewrite_globals_payload():
@@ -60,7 +63,34 @@ def system_payload(marker):
             'meta': Reduce(os.system, (f'touch {marker}', ))}
 
 
+def object_array_payload():
+    """``ndarray((1,), 'O', buffer)``: an object array whose element is a
+    pointer read from the file (here NULL; any address would be used)."""
+    return {'meta': Reduce(np.ndarray, ((1, ), 'O', b'\x00' * 8))}
+
+
+def object_dtype_payload():
+    """A float64 dtype copy whose state gives it an object field: arrays
+    of it would read object pointers from the file's bytes."""
+    fields = {'a': (np.dtype('O'), 0)}
+    dtype = Reduce(np.dtype, ('f8', False, True),
+                   state=(3, '|', None, ('a', ), fields, 8, 1, 0))
+    return {'meta': dtype}
+
+
+def statistics_payload():
+    """A HistoryBuffer whose state rebinds the class-wide 'mean' to max
+    (MMEngine's __setstate__ updates the shared table)."""
+    state = {'statistics_methods': {
+        'mean': Reduce(getattr, (HistoryBuffer, 'max'))}}
+    return {'message_hub': Reduce(HistoryBuffer, (), state=state)}
+
+
 CRAFTED = {
+    'object_array': (object_array_payload, "numpy.ndarray(...) called"),
+    'object_dtype': (object_dtype_payload, "numpy.dtype('O"),
+    'history_buffer_methods': (statistics_payload,
+                               "statistics method 'mean'"),
     'globals_rewrite': (rewrite_globals_payload, 'builtins.getattr'),
     'reduce_system': (None, 'system'),
     'getattr_other_class': (
@@ -86,9 +116,12 @@ def crafted(tmp_path):
 
 
 def snapshot():
+    HistoryBuffer()  # the class-wide default methods, set on first use
     return (torch.serialization._default_to_weights_only,
             dict(torch.serialization.__dict__),
-            set(torch.serialization.get_safe_globals()))
+            set(torch.serialization.get_safe_globals()),
+            dict(HistoryBuffer._statistics_methods),
+            np.dtype('f8').fields)
 
 
 def test_the_globals_payload_is_a_live_attack(crafted):
@@ -133,6 +166,7 @@ def test_crafted_checkpoint_is_refused_and_changes_nothing(
     assert after[1].keys() == before[1].keys() and all(
         after[1][k] is before[1][k] for k in before[1])
     assert after[2] == before[2]  # torch's process-wide allow-list
+    assert after[3] == before[3] and after[4] is None
     assert not marker.exists()
     # torch's default load is still weights-only: the payload stays inert
     with pytest.raises(Exception):
@@ -157,6 +191,28 @@ def test_a_users_own_allowance_survives_loading(tmp_path):
         torch.serialization.add_safe_globals(before)
     load_checkpoint_file(path)
     assert set(torch.serialization.get_safe_globals()) == set(before)
+
+
+def test_a_users_own_getattr_does_not_reopen_the_attack(crafted):
+    """A user who allowed the real getattr (a common workaround for MMEngine
+    under torch >= 2.6) still gets mmconr's restricted one during its loads
+    (without this, which of the two wins depends on the hash seed), and has
+    theirs back afterwards."""
+    paths, _ = crafted
+    torch.serialization.add_safe_globals([getattr])
+    try:
+        before = snapshot()
+        for kind in ('globals_rewrite', 'getattr_other_class'):
+            with pytest.raises(UnsafeCheckpointError, match='getattr'):
+                load_checkpoint_file(paths[kind])
+        with checkpoint_safe_globals():  # the real one is out meanwhile
+            assert getattr not in torch.serialization.get_safe_globals()
+        assert snapshot()[0] is before[0]
+        assert getattr in torch.serialization.get_safe_globals()
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(
+            [g for g in before[2] if g is not getattr])
 
 
 def test_not_a_checkpoint_is_a_read_error(tmp_path):
@@ -211,6 +267,9 @@ def test_plain_mmengine_checkpoint_loads(tmp_path):
     assert isinstance(buffer, HistoryBuffer)
     assert buffer.min() == 1.0 and buffer.max() == 3.0
     assert buffer.current() == 2.0 and buffer.mean() == pytest.approx(2.0)
+    assert type(buffer) is HistoryBuffer
+    assert buffer.statistics('max') == 3.0
+    assert type(buffer._log_history) is np.ndarray
     assert ckpt['message_hub']['runtime_info']['iter'] == 7
 
 
