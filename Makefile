@@ -59,4 +59,4 @@ lint: $(VENV)/.tests
 	$(PY) -m isort --check-only --diff $(LINT_PATHS)
 
 clean:
-	rm -rf $(VENV) work_dirs
+	rm -rf $(VENV) work_dirs build dist mmconr.egg-info mmconr/.mim

@@ -22,6 +22,11 @@ def read_requirements(path):
     return reqs
 
 
+def read_text(path):
+    with open(osp.join(HERE, path), encoding='utf-8') as f:
+        return f.read()
+
+
 def get_version():
     scope = {}
     with open(osp.join(HERE, 'mmconr', 'version.py')) as f:
@@ -108,11 +113,11 @@ setup(
     name='mmconr',
     version=get_version(),
     description='CoNR deep clustering (NeurIPS 2023) as an OpenMMLab toolbox',
-    long_description=open(osp.join(HERE, 'README.md')).read(),
+    long_description=read_text('README.md'),
     long_description_content_type='text/markdown',
     # configs and tools travel as data in mmconr/.mim (BuildPyWithMim)
     packages=find_packages(include=('mmconr', 'mmconr.*')),
-    python_requires='>=3.8',
+    python_requires='>=3.9',  # torch >= 2.6
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require=dict(
         # `mim install "mmconr[mim]"` also installs mmcv (full or lite is

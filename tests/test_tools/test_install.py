@@ -1,7 +1,8 @@
 """mmconr installed as a package, used from outside the clone.
 
-The clone is installed non-editably into a temporary folder (``pip install
---no-deps --no-build-isolation --target``); every check then runs in a
+The clone's sdist (``python -m build --sdist``) is installed non-editably
+into a temporary folder (``pip install --no-deps --no-build-isolation
+--target``); every check then runs in a
 subprocess whose working directory is another temporary folder and whose
 PYTHONPATH is that install, so mmconr, its configs and its tools come from
 the install (``mmconr/.mim/``) and the rest from the test environment:
@@ -49,21 +50,32 @@ def _ignore(folder, names):
     return skip
 
 
+def _run_ok(args, **kwargs):
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                          **kwargs)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc
+
+
 @pytest.fixture(scope='module')
 def installed(tmp_path_factory):
-    """``(install dir, a working dir outside the clone, run)``."""
+    """``(install dir, a working dir outside the clone, run)``: the sdist
+    of the clone, installed from the tarball (so MANIFEST.in is tested)."""
     tmp = tmp_path_factory.mktemp('install')
-    # install from a copy: pip builds in the source tree (build/,
-    # *.egg-info), which must not touch the clone
+    # build from a copy: building writes build/ and *.egg-info into the
+    # source tree, which must not touch the clone
     src = str(tmp / 'src')
     shutil.copytree(ROOT, src, ignore=_ignore)
+    dist = str(tmp / 'dist')
+    _run_ok([sys.executable, '-m', 'build', '--sdist', '--no-isolation',
+             '--outdir', dist, src])
+    sdists = [f for f in os.listdir(dist) if f.endswith('.tar.gz')]
+    assert len(sdists) == 1, sdists
     target = osp.realpath(str(tmp / 'site'))
-    proc = subprocess.run(
-        [sys.executable, '-m', 'pip', 'install', '--no-deps',
-         '--no-build-isolation', '--no-compile', '--disable-pip-version-check',
-         '--target', target, src],
-        capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    _run_ok([sys.executable, '-m', 'pip', 'install', '--no-deps',
+             '--no-build-isolation', '--no-compile',
+             '--disable-pip-version-check', '--target', target,
+             osp.join(dist, sdists[0])])
     work = tmp / 'elsewhere'
     work.mkdir()
     # one thread: tiny models gain nothing from more, and OpenMP threads
@@ -107,8 +119,8 @@ def test_install_ships_configs_tools_and_model_index(installed):
 
 
 def test_mim_search_train_test(installed):
-    pytest.importorskip('mim', reason='mim: pip install --no-deps -r '
-                        'requirements/mim.txt (make test does)')
+    # mim is a test requirement (make test: pip install --no-deps -r
+    # requirements/mim.txt); a missing mim fails here, it does not skip
     target, work, run = installed
     mim = [sys.executable, '-m', 'mim']
     out, _ = run(mim + ['search', 'mmconr'])
