@@ -32,9 +32,7 @@ import tempfile
 import torch
 from mmengine.utils import digit_version
 
-from mmconr.utils.checkpoint import (checkpoint_safe_globals,
-                                     load_checkpoint_file, load_error,
-                                     restore_stand_ins,
+from mmconr.utils.checkpoint import (finish_load, load_checkpoint_file,
                                      weights_only_is_forced_off)
 
 #: the last MMEngine release whose save_checkpoint is known to write in place
@@ -61,12 +59,8 @@ def _guarded(loader):
                 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is set, which would make '
                 'torch.load run any code in the file; unset it (mmconr '
                 'loads checkpoints weights-only)')
-        with checkpoint_safe_globals():
-            try:
-                loaded = loader(filename, map_location, *args, **kwargs)
-            except Exception as exc:
-                raise load_error(filename, exc) from None
-        return restore_stand_ins(loaded)
+        return finish_load(filename, loader, filename, map_location, *args,
+                           **kwargs)
 
     load.__mmconr_patch__ = True
     return load

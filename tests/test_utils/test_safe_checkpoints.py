@@ -27,6 +27,8 @@ from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 from mmconr.utils import (CheckpointReadError, UnsafeCheckpointError,
                           checkpoint_safe_globals, load_checkpoint_file)
 
+# numpy's array-rebuilding function, as its pickles name it
+_reconstruct = np.zeros(1).__reduce__()[0]
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
 
@@ -78,6 +80,17 @@ def object_dtype_payload():
     return {'meta': dtype}
 
 
+def object_dtype_array_payload():
+    """The same dtype inside an array as numpy pickles arrays: its bytes
+    would be read as object pointers."""
+    fields = {'a': (np.dtype('O'), 0)}
+    dtype = Reduce(np.dtype, ('f8', False, True),
+                   state=(3, '|', None, ('a', ), fields, 8, 1, 0))
+    array = Reduce(_reconstruct, (np.ndarray, (0, ), b'b'),
+                   state=(1, (1, ), dtype, False, b'x' * 8))
+    return {'meta': array}
+
+
 def statistics_payload():
     """A HistoryBuffer whose state rebinds the class-wide 'mean' to max
     (MMEngine's __setstate__ updates the shared table)."""
@@ -87,15 +100,21 @@ def statistics_payload():
 
 
 CRAFTED = {
-    'object_array': (object_array_payload, "numpy.ndarray(...) called"),
-    'object_dtype': (object_dtype_payload, "numpy.dtype('O"),
+    'object_array': (object_array_payload, "numpy.ndarray((1,), 'O'"),
+    'object_dtype': (object_dtype_payload,
+                     "numpy.dtype('f8', False, True)"),
+    'object_dtype_in_array': (object_dtype_array_payload,
+                              "numpy.dtype('f8') with the state"),
+    'history_buffer_call': (
+        lambda: {'message_hub': Reduce(HistoryBuffer, ([1.0], [1], 10))},
+        'HistoryBuffer([1.0], [1], 10)'),
     'history_buffer_methods': (statistics_payload,
                                "statistics method 'mean'"),
     'globals_rewrite': (rewrite_globals_payload, 'builtins.getattr'),
     'reduce_system': (None, 'system'),
     'getattr_other_class': (
         lambda: {'meta': Reduce(getattr, (ConfigDict, 'update'))},
-        'builtins.getattr(mmengine.config.config.ConfigDict'),
+        'mmengine.config.config.ConfigDict'),
     'getattr_other_name': (
         lambda: {'meta': Reduce(getattr, (HistoryBuffer, '__init__'))},
         "HistoryBuffer, '__init__')"),
@@ -213,6 +232,26 @@ def test_a_users_own_getattr_does_not_reopen_the_attack(crafted):
         torch.serialization.clear_safe_globals()
         torch.serialization.add_safe_globals(
             [g for g in before[2] if g is not getattr])
+
+
+def test_torch_gadgets_get_no_real_callable(tmp_path):
+    """torch's own _rebuild_from_type_v2 calls whatever it is given and
+    setattr()s the result; what mmconr's getattr hands out is an inert
+    record, so a file cannot reach HistoryBuffer's methods (or set
+    attributes on a shared class) through it."""
+    target = collections.OrderedDict()
+    gadget = Reduce(torch._tensor._rebuild_from_type_v2,
+                    (Reduce(getattr, (HistoryBuffer, 'current')),
+                     collections.OrderedDict, (target, ),
+                     {'mmconr_pwned': 1}))
+    path = str(tmp_path / 'gadget.pth')
+    torch.save({'meta': gadget}, path)
+    with pytest.raises((UnsafeCheckpointError, CheckpointReadError),
+                       match='gadget.pth'):
+        load_checkpoint_file(path)
+    for cls in (torch.Tensor, collections.OrderedDict, HistoryBuffer,
+                ConfigDict):
+        assert not hasattr(cls, 'mmconr_pwned')
 
 
 def test_not_a_checkpoint_is_a_read_error(tmp_path):
@@ -353,8 +392,8 @@ def test_plain_mmengine_checkpoint_resumes_exactly(tmp_path):
 
 
 def test_mmconr_checkpoint_round_trip(tmp_path):
-    """What mmconr's runner writes (tensors, numpy, HistoryBuffer, config
-    dicts) loads through load_checkpoint_file."""
+    """What mmconr's runner writes (tensors, numpy arrays and scalars,
+    HistoryBuffer) loads through load_checkpoint_file as plain objects."""
     import numpy as np
     from mmengine.logging import MessageHub
     from mmengine.runner.checkpoint import save_checkpoint
@@ -362,14 +401,17 @@ def test_mmconr_checkpoint_round_trip(tmp_path):
     hub.update_scalar('train/lr', 0.1)
     ckpt = {'state_dict': {'w': torch.ones(2)},
             'message_hub': hub.state_dict(),
-            'meta': {'seed': np.int64(3), 'arr': np.arange(3),
-                     'cfg': ConfigDict(a=1)}}
+            'meta': {'seed': np.int64(3), 'arr': np.arange(6.).reshape(2, 3),
+                     'big': np.arange(3, dtype='>i4'), 'text': np.str_('x')}}
     path = str(tmp_path / 'c.pth')
     save_checkpoint(ckpt, path)
     back = load_checkpoint_file(path)
     assert back['meta']['seed'] == 3
-    assert np.array_equal(back['meta']['arr'], np.arange(3))
-    assert back['meta']['cfg'] == {'a': 1}
+    assert type(back['meta']['seed']) is np.int64
+    assert np.array_equal(back['meta']['arr'], np.arange(6.).reshape(2, 3))
+    assert back['meta']['big'].dtype == np.dtype('>i4')
+    assert np.array_equal(back['meta']['big'], np.arange(3))
+    assert back['meta']['text'] == 'x'
     assert back['message_hub']['log_scalars']['train/lr'].current() == 0.1
 
 
