@@ -49,7 +49,8 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    setup_launcher(cfg, args.launcher, args.config, args.work_dir)
+    setup_launcher(cfg, args.launcher, args.config, args.work_dir,
+                   training=False)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     # The training-time hooks (stage switch, per-epoch k-means) play no part

@@ -46,7 +46,11 @@ def parse_args():
 def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    setup_launcher(cfg, args.launcher, args.config, args.work_dir)
+    # a per-process batch given on the command line must agree with the
+    # config's global_batch_size (mmconr.utils.launch.resolve_batch_size)
+    batch_size = (args.cfg_options or {}).get('train_dataloader.batch_size')
+    setup_launcher(cfg, args.launcher, args.config, args.work_dir,
+                   batch_size=batch_size)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

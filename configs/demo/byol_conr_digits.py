@@ -91,8 +91,14 @@ stage2_train_pipeline = [
 test_pipeline = [dict(type='PackInputs')]
 dataset = dict(type='Digits', scale=1, pipeline=train_pipeline)
 
+# The batch of one optimisation step over all processes: ConNR's
+# neighbourhoods, boundary filtering and lr depend on it. tools/train.py
+# sets train_dataloader.batch_size = global_batch_size / processes
+# (mmconr.utils.launch.resolve_batch_size); the batch_size below is the
+# 1-process value, for tools that build a runner themselves.
+global_batch_size = 64
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=global_batch_size,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),

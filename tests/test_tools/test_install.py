@@ -30,7 +30,7 @@ NOT_COPIED = {'.git', '.venv', 'work_dirs', 'build', 'dist', 'data',
 # with the ConNR stage (stage switch, boundary filter) from the second
 N = 160
 SHORT_DEMO = [
-    'train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
+    'train_cfg.max_epochs=2', 'global_batch_size=32',
     f'train_dataloader.dataset.indices={N}',
     f'feature_dataloader.dataset.indices={N}',
     f'val_dataloader.dataset.indices={N}',

@@ -13,7 +13,7 @@ CFG = 'configs/demo/byol_conr_digits.py'
 OPTIONS = [
     '--cfg-options', 'train_cfg.max_epochs=2', 'train_cfg.val_interval=2',
     'custom_hooks.0.start_epoch=1', 'custom_hooks.1.start_epoch=1',
-    'custom_hooks.1.end_epoch=2', 'train_dataloader.batch_size=16',
+    'custom_hooks.1.end_epoch=2', 'global_batch_size=32',
     'default_hooks.checkpoint.interval=1'
 ] + [
     f'{key}.dataset.indices=101'
@@ -59,6 +59,8 @@ def run(cmd, env):
 
 def check_run(work_dir, log):
     assert 'Distributed training: True' in log
+    # the config's global batch, split over the two processes
+    assert 'mmconr: global batch 32 = 2 processes x 16' in log
     assert 'ConAffNeckHook: epoch 1' in log or \
         'group-aware stage starts at epoch 1' in log
     assert 'BoundaryFilterHook: epoch 1: kept fraction 0.800' in log

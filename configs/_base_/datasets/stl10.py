@@ -44,8 +44,14 @@ stage2_train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 
+# The batch of one optimisation step over all processes: ConNR's
+# neighbourhoods, boundary filtering and lr depend on it. tools/train.py
+# sets train_dataloader.batch_size = global_batch_size / processes
+# (mmconr.utils.launch.resolve_batch_size); the batch_size below is the
+# 1-process value, for tools that build a runner themselves.
+global_batch_size = 256
 train_dataloader = dict(
-    batch_size=256,
+    batch_size=global_batch_size,
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
