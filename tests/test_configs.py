@@ -51,7 +51,7 @@ SIZE_KEYS = {'RandomResizedCrop': 'scale', 'CenterCrop': 'crop_size',
 
 def cap_image_sizes(node, limit=MAX_CROP):
     """Cap every crop / resize size of the config's pipelines at
-    ``limit`` (a short-side resize at ``limit`` * 8 / 7, as 256 / 224)."""
+    ``limit`` (a short-side resize at ``limit`` * 8 // 7, as 256 / 224)."""
     if isinstance(node, dict):
         key = SIZE_KEYS.get(node.get('type'))
         if key is not None and isinstance(node.get(key), int):
