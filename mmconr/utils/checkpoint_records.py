@@ -25,10 +25,14 @@ what numpy and MMEngine write:
 Anything else — another call, another ``getattr``, a record where none
 belongs — raises :class:`UnsafeCheckpointError`.
 """
+import math
 import pickle
+import reprlib
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
+import torch
 from mmengine.logging import HistoryBuffer
 
 HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
@@ -62,8 +66,8 @@ class Record:
 
     def __repr__(self):
         args = ', '.join(
-            a.stands_for if isinstance(a, type) and issubclass(a, Record)
-            else repr(a)[:100] for a in self.args)
+            a.stands_for if _is_record_class(a) else _short(a)
+            for a in self.args[:4])
         return f'{self.stands_for}({args})'
 
 
@@ -91,18 +95,39 @@ class GetattrRecord(Record):
     stands_for = 'builtins.getattr'
 
 
+class BytesRecord(Record):
+    """``bytes()``: how pickle protocol 2 writes the empty data of an empty
+    array."""
+    stands_for = 'builtins.bytes'
+
+
 RECORDS = (ReconstructRecord, NdarrayRecord, DTypeRecord, ScalarRecord,
-           HistoryBufferRecord, GetattrRecord)
+           HistoryBufferRecord, GetattrRecord, BytesRecord)
 
 
 def record_globals() -> list:
     """``(stand-in, name)`` pairs for torch's weights-only allow-list; numpy
-    1.x files name the numpy functions under ``numpy.core``."""
+    1.x files name the numpy functions under ``numpy.core``, protocol 2
+    names bytes ``__builtin__.bytes``."""
     pairs = [(cls, cls.stands_for) for cls in RECORDS]
     for cls in (ReconstructRecord, ScalarRecord):
         pairs.append((cls, cls.stands_for.replace('numpy._core',
                                                   'numpy.core')))
+    pairs.append((BytesRecord, '__builtin__.bytes'))
     return pairs
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
+
+
+def _short(obj: Any) -> str:
+    """A bounded repr (a refused file's data may be huge or deep)."""
+    return _REPR.repr(obj)
+
+
+def _is_record_class(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, Record)
 
 
 def refuse(what: str) -> UnsafeCheckpointError:
@@ -114,7 +139,7 @@ def _describe(obj: Any) -> str:
     if isinstance(obj, type) and issubclass(obj, Record):
         return obj.stands_for
     if isinstance(obj, Record):
-        return repr(obj)[:200]
+        return repr(obj)
     if isinstance(obj, type) or callable(obj):
         module = getattr(obj, '__module__', None) or '?'
         name = getattr(obj, '__qualname__', None) or type(obj).__qualname__
@@ -145,7 +170,7 @@ def rebuild_dtype(record: Any) -> np.dtype:
             and state[0] in (3, 4) and state[1] in ('<', '>', '|', '=')
             and state[2:5] == (None, None, None)
             and state[5] in (-1, dtype.itemsize)):
-        raise refuse(f'numpy.dtype({code!r}) with the state {state!r:.200}')
+        raise refuse(f'numpy.dtype({code!r}) with the state {_short(state)}')
     if state[1] in '<>' and dtype.byteorder != '|':
         dtype = dtype.newbyteorder(state[1])
     return dtype
@@ -156,15 +181,17 @@ def rebuild_array(record: ReconstructRecord) -> np.ndarray:
     if args != (NdarrayRecord, (0, ), b'b') or not isinstance(state, tuple) \
             or len(state) != 5 or state[0] != 1:
         raise refuse(f'an array as {_describe(record)} with the state '
-                     f'{state!r:.200}')
+                     f'{_short(state)}')
     _, shape, dtype_record, fortran, data = state
     dtype = rebuild_dtype(dtype_record)
+    if type(data) is BytesRecord and data.args == () and data.state is None:
+        data = b''
     if not (isinstance(shape, tuple) and len(shape) <= 32
             and all(_is_int(n) and n >= 0 for n in shape)
             and isinstance(fortran, bool) and isinstance(data, bytes)):
-        raise refuse(f'an array of shape {shape!r:.100} from '
+        raise refuse(f'an array of shape {_short(shape)} from '
                      f'{type(data).__name__}')
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python ints: no overflow
     if len(data) != count * dtype.itemsize:
         raise refuse(f'an array of shape {shape} and dtype {dtype} from '
                      f'{len(data)} bytes')
@@ -178,27 +205,27 @@ def rebuild_scalar(record: ScalarRecord) -> Any:
     dtype = rebuild_dtype(record.args[0])
     data = record.args[1]
     if not isinstance(data, bytes) or len(data) != dtype.itemsize:
-        raise refuse(f'a numpy {dtype} scalar from {data!r:.100}')
+        raise refuse(f'a numpy {dtype} scalar from {_short(data)}')
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
 def rebuild_history_buffer(record: HistoryBufferRecord) -> HistoryBuffer:
     state = record.state
     keys = HISTORY_BUFFER_FIELDS + ('statistics_methods', )
-    if record.args or not isinstance(state, dict) or \
+    if record.args or type(state) is not dict or \
             not set(state) <= set(keys) or not all(
                 isinstance(k, str) for k in state):
         shown = sorted(state) if isinstance(state, dict) else state
-        raise refuse(f'HistoryBuffer{record.args!r:.100} with the state '
-                     f'{shown!r:.200}')
+        raise refuse(f'HistoryBuffer{_short(record.args)} with the state '
+                     f'{_short(shown)}')
     methods = state.get('statistics_methods', {})
     if not isinstance(methods, dict):
-        raise refuse(f'HistoryBuffer statistics {methods!r:.100}')
+        raise refuse(f'HistoryBuffer statistics {_short(methods)}')
     for name, method in methods.items():
         if not (name in HISTORY_BUFFER_METHODS
                 and type(method) is GetattrRecord
                 and method.args == (HistoryBufferRecord, name)):
-            raise refuse(f'HistoryBuffer statistics method {name!r:.50} = '
+            raise refuse(f'HistoryBuffer statistics method {_short(name)} = '
                          f'{_describe(method)}')
     arrays = []
     for name in HISTORY_BUFFER_FIELDS[:2]:
@@ -223,6 +250,33 @@ _REBUILD = {
 }
 
 
+def _check_attributes(value: Any) -> None:
+    """Loaded objects carry no attributes of the file's choosing (numpy
+    reads ``__array_interface__`` from an instance, a state dict could
+    shadow ``items``), except torch's ``_metadata`` of a state dict; tensors
+    carry no gradient or hooks."""
+    if isinstance(value, torch.Tensor):
+        if value.grad is not None or value._backward_hooks:
+            raise refuse('a tensor with a gradient or hooks')
+    attributes = getattr(value, '__dict__', None)
+    if not attributes:
+        return
+    if type(value) is OrderedDict and set(attributes) == {'_metadata'} \
+            and _plain_metadata(attributes['_metadata']):
+        return
+    raise refuse(f'a {type(value).__qualname__} with the attributes '
+                 f'{_short(sorted(map(str, attributes)))}')
+
+
+def _plain_metadata(metadata: Any) -> bool:
+    """torch's state-dict ``_metadata``: {prefix: {key: plain value}}."""
+    plain = (str, int, float, bool, type(None))
+    return isinstance(metadata, dict) and all(
+        isinstance(k, str) and type(v) is dict and all(
+            isinstance(a, str) and isinstance(b, plain)
+            for a, b in v.items()) for k, v in metadata.items())
+
+
 def rebuild(obj: Any) -> Any:
     """``obj`` (what torch.load returned) with every record made the object
     it stands for, checked; dicts, lists and attribute dicts are updated in
@@ -237,6 +291,8 @@ def rebuild(obj: Any) -> Any:
             if done[key] is _IN_PROGRESS:
                 raise refuse('a cycle through a tuple or set')
             return done[key]
+        if _is_record_class(value):
+            raise refuse(value.stands_for)
         if isinstance(value, Record):
             fn = _REBUILD.get(type(value))
             if fn is None:
@@ -249,18 +305,17 @@ def rebuild(obj: Any) -> Any:
                 if type(value) in (tuple, set, frozenset) else value
             return done[key]
         done[key] = value
+        if not isinstance(value, type):
+            _check_attributes(value)
         if isinstance(value, dict):
             for k in list(value):
-                if isinstance(k, Record):
-                    raise refuse(f'{_describe(k)} as a dict key')
+                rebuilt = visit(k)
+                if rebuilt is not k and not (
+                        type(rebuilt) is type(k) and rebuilt == k):
+                    raise refuse(f'{_describe(k)} in a dict key')
                 value[k] = visit(value[k])
         elif isinstance(value, list):
             value[:] = [visit(v) for v in value]
-        attributes = getattr(value, '__dict__', None) \
-            if not isinstance(value, type) else None
-        if isinstance(attributes, dict):
-            for k in list(attributes):
-                attributes[k] = visit(attributes[k])
         return value
 
     return visit(obj)

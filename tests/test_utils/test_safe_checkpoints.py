@@ -105,6 +105,17 @@ CRAFTED = {
                      "numpy.dtype('f8', False, True)"),
     'object_dtype_in_array': (object_dtype_array_payload,
                               "numpy.dtype('f8') with the state"),
+    'instance_attributes': (
+        lambda: {'meta': Reduce(collections.OrderedDict, (), state={
+            '__array_interface__': {'shape': (1, ), 'typestr': '|O',
+                                    'data': b'A' * 8, 'version': 3}})},
+        "OrderedDict with the attributes ['__array_interface__']"),
+    'shadowed_items': (
+        lambda: {'state_dict': Reduce(collections.OrderedDict, (), state={
+            'items': collections.OrderedDict})},
+        "OrderedDict with the attributes ['items']"),
+    'record_class_value': (lambda: {'meta': {'c': np.ndarray}},
+                           'it uses numpy.ndarray,'),
     'history_buffer_call': (
         lambda: {'message_hub': Reduce(HistoryBuffer, ([1.0], [1], 10))},
         'HistoryBuffer([1.0], [1], 10)'),
@@ -402,6 +413,7 @@ def test_mmconr_checkpoint_round_trip(tmp_path):
     ckpt = {'state_dict': {'w': torch.ones(2)},
             'message_hub': hub.state_dict(),
             'meta': {'seed': np.int64(3), 'arr': np.arange(6.).reshape(2, 3),
+                     'empty': np.array([]), 'state': HistoryBuffer(),
                      'big': np.arange(3, dtype='>i4'), 'text': np.str_('x')}}
     path = str(tmp_path / 'c.pth')
     save_checkpoint(ckpt, path)
@@ -412,6 +424,13 @@ def test_mmconr_checkpoint_round_trip(tmp_path):
     assert back['meta']['big'].dtype == np.dtype('>i4')
     assert np.array_equal(back['meta']['big'], np.arange(3))
     assert back['meta']['text'] == 'x'
+    assert back['meta']['empty'].shape == (0, )
+    assert len(back['meta']['state']._log_history) == 0
+    # torch's own state-dict metadata survives
+    model = torch.nn.Linear(2, 2)
+    torch.save(model.state_dict(), path)
+    state = load_checkpoint_file(path)
+    assert state._metadata == model.state_dict()._metadata
     assert back['message_hub']['log_scalars']['train/lr'].current() == 0.1
 
 
