@@ -71,35 +71,22 @@ class Record:
         return f'{self.stands_for}({args})'
 
 
-class ReconstructRecord(Record):
-    stands_for = 'numpy._core.multiarray._reconstruct'
+def _record_class(name: str, stands_for: str) -> type:
+    """A :class:`Record` subclass standing for the global ``stands_for``
+    (no instance attributes beyond ``args`` and ``state``)."""
+    return type(name, (Record, ), dict(__slots__=(), stands_for=stands_for))
 
 
-class NdarrayRecord(Record):
-    stands_for = 'numpy.ndarray'
-
-
-class DTypeRecord(Record):
-    stands_for = 'numpy.dtype'
-
-
-class ScalarRecord(Record):
-    stands_for = 'numpy._core.multiarray.scalar'
-
-
-class HistoryBufferRecord(Record):
-    stands_for = 'mmengine.logging.history_buffer.HistoryBuffer'
-
-
-class GetattrRecord(Record):
-    stands_for = 'builtins.getattr'
-
-
-class BytesRecord(Record):
-    """``bytes()``: how pickle protocol 2 writes the empty data of an empty
-    array."""
-    stands_for = 'builtins.bytes'
-
+ReconstructRecord = _record_class('ReconstructRecord',
+                                  'numpy._core.multiarray._reconstruct')
+NdarrayRecord = _record_class('NdarrayRecord', 'numpy.ndarray')
+DTypeRecord = _record_class('DTypeRecord', 'numpy.dtype')
+ScalarRecord = _record_class('ScalarRecord', 'numpy._core.multiarray.scalar')
+HistoryBufferRecord = _record_class(
+    'HistoryBufferRecord', 'mmengine.logging.history_buffer.HistoryBuffer')
+GetattrRecord = _record_class('GetattrRecord', 'builtins.getattr')
+# pickle protocol 2 writes the empty data of an empty array as bytes()
+BytesRecord = _record_class('BytesRecord', 'builtins.bytes')
 
 RECORDS = (ReconstructRecord, NdarrayRecord, DTypeRecord, ScalarRecord,
            HistoryBufferRecord, GetattrRecord, BytesRecord)
