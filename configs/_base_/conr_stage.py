@@ -1,5 +1,5 @@
 # The ConNR stage of a 1000-epoch run (paper §4.2 and the official CIFAR-10
-# config, DESIGN §1.2 / §1.4), for any dataset config that defines
+# config, docs/method.md §2 / §4), for any dataset config that defines
 # `stage2_train_pipeline`, `feature_dataloader` and `num_clusters` (the hooks
 # read those top-level keys by name):
 # - epochs 800..999 (0-based) use the group-aware loss, with the stage-2 train

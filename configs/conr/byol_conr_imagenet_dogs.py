@@ -5,8 +5,9 @@
 # (fr0 = 0.8 -> 1 at epoch 850), lr x 0.1 and RandomResizedCrop scale (0.45, 1)
 # from t0. The paper's §4.2 gives the 1000/800 epochs and k/k1/k2 for every
 # dataset; fr0, T, the lr factor and the stage-2 crop are the official CIFAR-10
-# config's, carried over (DESIGN §1.4). See configs/conr/byol_conr_cifar10.py
-# for the differences from the official loss averaging.
+# config's, carried over (docs/method.md §4). See
+# configs/conr/byol_conr_cifar10.py for the differences from the official loss
+# averaging.
 _base_ = ['../byol/byol_resnet34_imagenet_dogs.py', '../_base_/conr_stage.py']
 
 model = dict(neighborhood=dict(k=20, k1=30, k2=10))

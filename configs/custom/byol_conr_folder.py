@@ -6,15 +6,15 @@
 # with a warning naming them. Nothing is labelled, so there is no
 # validation; `tools/test.py ... --out` clusters without scoring.
 #
-# The paper's recipe (DESIGN §1) on a short schedule for a few thousand to a
-# few tens of thousands of images on one GPU: 100 epochs, BYOL until epoch
-# 70, then the group-aware stage (ConAff k/k1/k2 = 10/10/2, boundary
-# filtering fr0 = 0.8 relaxed to 1 at epoch 85, stage-2 crops (0.45, 1)).
-# The paper trains 1000 epochs (ConNR from 800); longer is better, e.g.
-# `--epochs 300` of tools/cluster_images.py scales the whole schedule.
-# With so few iterations the EMA target is made faster than the paper's
-# (momentum 0.01 -> 0 instead of 0.004 -> 0, cf. docs/demo.md) and the lr is
-# not cut at t0 (on a 100-epoch cosine it is already low there).
+# The paper's recipe (docs/method.md) on a short schedule for a few thousand to
+# a few tens of thousands of images on one GPU: 100 epochs, BYOL until epoch
+# 70, then the group-aware stage (ConAff k/k1/k2 = 10/10/2, boundary filtering
+# fr0 = 0.8 relaxed to 1 at epoch 85, stage-2 crops (0.45, 1)). The paper
+# trains 1000 epochs (ConNR from 800); longer is better, e.g. `--epochs 300` of
+# tools/cluster_images.py scales the whole schedule. With so few iterations the
+# EMA target is made faster than the paper's (momentum 0.01 -> 0 instead of
+# 0.004 -> 0, cf. docs/demo.md) and the lr is not cut at t0 (on a 100-epoch
+# cosine it is already low there).
 #
 # ResNet-18 with the ImageNet stem on 96x96 inputs (STL-10's size): every
 # image is resized to 96 on its short side and centre-cropped for the

@@ -1,13 +1,13 @@
-# The embedded default: ConNR on scikit-learn's bundled digits (1,797 real
-# 8x8 images, 10 classes), on 2 CPU cores in a few minutes.
-# BYOL warm-up, then the group-aware stage with ConAff neighbourhoods,
-# boundary filtering and progressive relaxation - the paper's recipe
-# (DESIGN §1) scaled down: a narrow ResNet-18 (CIFAR stem) on the native 8x8
-# images, 300 epochs of batch 64 (the paper: 1000 epochs, ConNR from 800).
-# Tuning notes (docs/demo.md): at this small number of iterations a faster
-# EMA target (momentum 0.05 -> 0 instead of 0.004 -> 0) and the smaller batch
-# (more iterations) matter most; colour (contrast/brightness) jitter helps,
-# stronger crops and rotations did not.
+# The embedded default: ConNR on scikit-learn's bundled digits (1,797 real 8x8
+# images, 10 classes), on 2 CPU cores in a few minutes. BYOL warm-up, then the
+# group-aware stage with ConAff neighbourhoods, boundary filtering and
+# progressive relaxation - the paper's recipe (docs/method.md) scaled down: a
+# narrow ResNet-18 (CIFAR stem) on the native 8x8 images, 300 epochs of batch
+# 64 (the paper: 1000 epochs, ConNR from 800). Tuning notes (docs/demo.md): at
+# this small number of iterations a faster EMA target (momentum 0.05 -> 0
+# instead of 0.004 -> 0) and the smaller batch (more iterations) matter most;
+# colour (contrast/brightness) jitter helps, stronger crops and rotations did
+# not.
 _base_ = ['../_base_/default_runtime.py']
 
 num_clusters = 10

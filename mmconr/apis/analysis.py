@@ -2,7 +2,7 @@
 grows (Fig. 2) and the neighbours of chosen queries (Fig. 1b / 5).
 
 Neighbourhoods are retrieved within batches of the training batch size, as
-during training (ConAff is defined on a batch, DESIGN §1.1).
+during training (ConAff is defined on a batch, docs/method.md §1).
 """
 from typing import Dict, List, Sequence
 

@@ -13,7 +13,7 @@ class Clustering(NamedTuple):
     labels: torch.LongTensor  # (N,) cluster of each sample
     centroids: torch.Tensor  # (K, D)
     distances: torch.Tensor  # (N,) ||z_i - c_label(i)|| on normalised z
-    boundary_ratios: torch.Tensor  # (N,) r_i of DESIGN §1.2 (Eq. 9-11)
+    boundary_ratios: torch.Tensor  # (N,) r_i of docs/method.md §2 (Eq. 9-11)
 
     @property
     def num_clusters(self) -> int:

@@ -1,7 +1,7 @@
 """Neighbourhood retrieval: ConAff (paper Eq. 3-7) and local cosine k-NN.
 
 Pure functions plus thin registered modules so that a config chooses the
-neighbourhood.  Semantics follow DESIGN.md §1.1, i.e. what the official
+neighbourhood.  Semantics follow docs/method.md §1, i.e. what the official
 code computes (its two CUDA kernels are replaced by tensor ops that run on
 CPU and GPU alike: dense B x B ones as the reference, sparse rows for large
 CPU batches, :mod:`mmconr.models.sparse_affinity`).
@@ -185,8 +185,8 @@ def conaff_affinity(feats: torch.Tensor,
                     k1: int,
                     k2: int,
                     num_layers: int = 2) -> torch.Tensor:
-    """The propagated affinity rows ``A`` of DESIGN §1.1 steps 1-3 (B, B),
-    as dense tensor operations (the reference formulation)."""
+    """The propagated affinity rows ``A`` (B, B) of docs/method.md §1 steps
+    1-3, as dense tensor operations (the reference formulation)."""
     _check_conaff_args(feats, k1, k2, num_layers)
     ranks, weights = _initial_lists(feats, k1)
     batch_size = feats.shape[0]
@@ -222,7 +222,7 @@ def conaff_neighbors(feats: torch.Tensor,
                      k2: int,
                      num_layers: int = 2,
                      method: str = 'auto') -> torch.LongTensor:
-    """Contextually affinitive neighbours (paper Eq. 3-7, DESIGN §1.1).
+    """Contextually affinitive neighbours (paper Eq. 3-7, docs/method.md §1).
 
     Args:
         feats: (B, D) target projections of the global batch; normalised

@@ -1,4 +1,4 @@
-"""Sparse affinity rows for ConAff on the CPU (DESIGN §1.1 steps 2-4).
+"""Sparse affinity rows for ConAff on the CPU (docs/method.md §1 steps 2-4).
 
 After step 1 every affinity row has k1 nonzeros; ``A + Aᵀ`` and the k2-row
 propagation keep the rows sparse (tens to a few hundred nonzeros for

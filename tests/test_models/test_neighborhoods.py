@@ -11,7 +11,7 @@ from mmconr.models.neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
 
 
 def reference_conaff(feats, k, k1, k2, num_layers=2):
-    """DESIGN §1.1 written as loops over samples, in float64."""
+    """docs/method.md §1 written as loops over samples, in float64."""
     z = feats.double()
     z = z / z.norm(dim=1, keepdim=True)
     n = z.shape[0]
@@ -155,7 +155,7 @@ def test_registered_modules_wrap_the_functions():
 
 
 def dense_reference_neighbors(feats, k, k1, k2, num_layers=2):
-    """DESIGN §1.1 on dense (B, B) tensors, written independently of the
+    """docs/method.md §1 on dense (B, B) tensors, written independently of the
     library, with equal contextual similarities ranked by index."""
     z = feats.double()
     z = z / z.norm(dim=1, keepdim=True)

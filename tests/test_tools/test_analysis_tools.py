@@ -74,7 +74,7 @@ def features(checkpoint):
 
 def reference_purity(feats, labels, batches, ks, k1, k2):
     """Purity by brute force: cosine ranks with numpy, ConAff ranks from the
-    loop reference of DESIGN §1.1."""
+    loop reference of docs/method.md §1."""
     out = dict(euclidean=[], conaff=[])
     for batch in batches:
         z = feats[batch].double()

@@ -1,7 +1,7 @@
-# BYOL / ConNR with ResNet-18, CIFAR stem (3x3 conv stride 1, no max-pool),
-# as in the paper §4.2. Projector and predictor 4096 hidden -> 256 (DESIGN
-# §1.4, official config), Linear-BN-ReLU-Linear with biases in both Linear
-# layers as the official BYOL wrapper (so that its checkpoints, converted by
+# BYOL / ConNR with ResNet-18, CIFAR stem (3x3 conv stride 1, no max-pool), as
+# in the paper §4.2. Projector and predictor 4096 hidden -> 256 (docs/method.md
+# §4, official config), Linear-BN-ReLU-Linear with biases in both Linear layers
+# as the official BYOL wrapper (so that its checkpoints, converted by
 # tools/model_converters/connr_to_mmconr.py, load strictly). Without
 # ConAffNeckHook this model trains exactly as mmpretrain's BYOL (the InC
 # baseline).
@@ -40,6 +40,6 @@ model = dict(
             with_avg_pool=False,
             norm_cfg=dict(type='SyncBN')),
         loss=dict(type='CosineSimilarityLoss')),
-    # DESIGN §1.1 / paper §4.2: k, k1, k2 = 10, 10, 2.
+    # docs/method.md §1 / paper §4.2: k, k1, k2 = 10, 10, 2.
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )

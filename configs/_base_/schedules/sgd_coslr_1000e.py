@@ -1,6 +1,6 @@
 # Paper §4.2: SGD, base lr 0.05 per 256 images, cosine decay with 50 warm-up
 # epochs, 1000 epochs. Momentum 0.9 and weight decay 5e-4 from the official
-# config (DESIGN §1.4).
+# config (docs/method.md §4).
 max_epochs = 1000
 warmup_epochs = 50
 optim_wrapper = dict(

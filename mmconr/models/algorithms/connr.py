@@ -23,7 +23,7 @@ class ConNR(GroupAwareMixin, BYOL):
     and kept fraction (set by :class:`BoundaryFilterHook`; all anchors are
     kept without it), and the head's group-aware loss (Eq. 14) pulls each
     kept local anchor's online prediction of view a towards its neighbours'
-    target projections of view b (DESIGN §1.3).
+    target projections of view b (docs/method.md §3).
 
     Args:
         neighborhood: config of the neighbourhood module
