@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmconr.utils.paths import find_shipped, shipped_candidates, shipped_path
+from mmconr.utils.paths import find_shipped, shipped_path
 from .clustering import Clustering, cluster_features
 from .inference import (ConfigLike, build_dataloader, extract_features,
                         init_model, load_config)
@@ -16,11 +16,9 @@ from .report import cluster_report
 
 # shipped in mmconr/.mim/configs (installed) or the clone's configs/
 DEFAULT_FOLDER_CONFIG_NAME = 'configs/custom/byol_conr_folder.py'
-# its path where found at import (else where an install puts it);
-# folder_config() looks it up again and names both places when missing
-DEFAULT_FOLDER_CONFIG = find_shipped(
-    DEFAULT_FOLDER_CONFIG_NAME) or shipped_candidates(
-        DEFAULT_FOLDER_CONFIG_NAME)[0]
+# its path (None if this mmconr ships no configs: folder_config then says
+# where it looked)
+DEFAULT_FOLDER_CONFIG = find_shipped(DEFAULT_FOLDER_CONFIG_NAME)
 FOLDER_DATASET = 'UnlabeledImageFolder'
 
 
@@ -138,7 +136,8 @@ def folder_config(folder: str,
     if not isinstance(num_clusters, int) or num_clusters < 2:
         raise ValueError(
             f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-    config = config or shipped_path(DEFAULT_FOLDER_CONFIG_NAME)
+    config = config or DEFAULT_FOLDER_CONFIG or shipped_path(
+        DEFAULT_FOLDER_CONFIG_NAME)
     cfg = load_config(config)
     found = False
     for loader in loader_cfgs(cfg):

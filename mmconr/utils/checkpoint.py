@@ -38,26 +38,19 @@ def _global_name(item: Any) -> str:
     return f'{item.__module__}.{item.__qualname__}'
 
 
-def checkpoint_globals() -> list:
-    """What a checkpoint of MMEngine / mmconr may reference besides torch's
-    own weights-only set: the inert records, under the names they stand
-    for."""
-    return record_globals()
-
-
 @contextlib.contextmanager
 def checkpoint_safe_globals() -> Iterator[None]:
     """Inside the block, torch's weights-only allow-list is the user's own
-    plus :func:`checkpoint_globals`, which replace a user's entry of the
-    same name (a user's real ``getattr``, say); on exit it is exactly what
-    it was. (The list is process-wide: not for loads in several threads at
-    once.)"""
+    plus the inert records of :func:`record_globals` under the names they
+    stand for, which replace a user's entry of the same name (a user's real
+    ``getattr``, say); on exit it is exactly what it was. (The list is
+    process-wide: not for loads in several threads at once.)"""
     if not hasattr(torch.serialization, 'clear_safe_globals'):
         raise RuntimeError(
             f'torch {torch.__version__} cannot extend its weights-only '
             'unpickler; mmconr loads checkpoints weights-only and needs '
             'torch >= 2.6')
-    ours = checkpoint_globals()
+    ours = record_globals()
     names = {_global_name(item) for item in ours}
     saved = torch.serialization.get_safe_globals()
     kept = [item for item in saved if _global_name(item) not in names]
