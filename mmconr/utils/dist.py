@@ -29,3 +29,44 @@ def gather_global_batch(tensor: torch.Tensor) -> Tuple[torch.Tensor, int]:
     rank = dist.get_rank()
     gathered = torch.cat([p[:s] for p, s in zip(parts, sizes)])
     return gathered, sum(sizes[:rank])
+
+
+def _gather_in_sampler_order(tensor: torch.Tensor) -> torch.Tensor:
+    """All ranks' rows (equal counts) in the order one process would hold
+    the same global batch: a distributed sampler deals position ``q`` to
+    rank ``q % W`` as its row ``q // W``."""
+    world = dist.get_world_size()
+    if world == 1:
+        return tensor
+    parts = dist.all_gather(tensor.contiguous())
+    if any(p.shape[0] != tensor.shape[0] for p in parts):
+        raise ValueError(
+            'shuffled BN needs the same batch size on every rank, got '
+            f'{[p.shape[0] for p in parts]} (set drop_last=True)')
+    return torch.stack(parts, dim=1).flatten(0, 1)
+
+
+@torch.no_grad()
+def shuffled_forward(fn, inputs: torch.Tensor,
+                     generator: torch.Generator) -> torch.Tensor:
+    """``fn`` (a no-grad network) on a shuffled global batch ("shuffled
+    BN", as the official BYOL / ConNR code and MoCo): the global batch is
+    permuted, each rank runs ``fn`` on its share of the permuted batch, and
+    every rank gets back the outputs of its own rows, in their order.
+
+    The permutation is drawn on the CPU from ``generator`` (the same
+    stream on every rank; rank 0's is broadcast to be safe) over the
+    positions of the global batch in sampler order, so 1 x B, 2 x B/2 and
+    4 x B/4 processes give every row the same batch-norm group.
+    """
+    world, rank = dist.get_world_size(), dist.get_rank()
+    batch = _gather_in_sampler_order(inputs)
+    perm = torch.randperm(batch.shape[0], generator=generator)
+    perm = perm.to(inputs.device)
+    if world > 1:
+        dist.broadcast(perm, src=0)
+    out = fn(batch[perm][rank::world])
+    out_all = _gather_in_sampler_order(out)
+    restored = torch.empty_like(out_all)
+    restored[perm] = out_all
+    return restored[rank::world]

@@ -1,3 +1,8 @@
+from .ema import TargetEMA
+from .group_bn import GroupBatchNorm, group_layout
 from .sync_bn import SyncBatchNorm, sync_batch_stats
 
-__all__ = ['SyncBatchNorm', 'sync_batch_stats']
+__all__ = [
+    'GroupBatchNorm', 'group_layout', 'SyncBatchNorm', 'sync_batch_stats',
+    'TargetEMA'
+]
