@@ -156,7 +156,9 @@ def kmeans(feats: ArrayLike,
            spherical: bool = True,
            init: str = 'k-means++',
            init_size: Union[int, str, None] = 'auto',
-           normalize: bool = False) -> Tuple[torch.Tensor, torch.LongTensor]:
+           normalize: bool = False,
+           centroids: str = 'normalized'
+           ) -> Tuple[torch.Tensor, torch.LongTensor]:
     """Lloyd k-means on all points, on the device of ``feats``.
 
     Args:
@@ -180,6 +182,10 @@ def kmeans(feats: ArrayLike,
             the same mean inertia from a subsampled seeding
             (docs/benchmark.md).
         normalize: L2-normalise ``feats`` first.
+        centroids: with ``spherical``, return the unit-norm centres
+            (``'normalized'``) or the plain means of each cluster's points
+            (``'mean'``, as the official code's k-means, whose boundary
+            ratio uses them). The labels are the same either way.
 
     Returns:
         (centroids FloatTensor (K, D), labels LongTensor (N,)) on the CPU;
@@ -204,6 +210,10 @@ def kmeans(feats: ArrayLike,
                          '>= 1')
     if tol < 0:
         raise ValueError(f'tol must be >= 0, got {tol!r}')
+    if centroids not in ('normalized', 'mean'):
+        raise ValueError(f"centroids must be 'normalized' or 'mean', got "
+                         f'{centroids!r}')
+    want_means = spherical and centroids == 'mean'
     if init_size == 'auto':
         init_size = max(10000, 100 * num_clusters)
     if init_size is not None and (not isinstance(init_size, (int, np.integer))
@@ -226,9 +236,15 @@ def kmeans(feats: ArrayLike,
                                                 tol_abs, spherical)
             if best is None or inertia < best[0]:
                 best = (inertia, centroids, labels)
-    _, centroids, labels = best
-    dist_sq = (x - centroids[labels]).pow(2).sum(1)
-    centroids, labels = centroids.cpu().numpy(), labels.cpu().numpy()
-    fill_empty_clusters(x.cpu().numpy(), centroids, labels,
-                        dist_sq.cpu().numpy())
-    return torch.from_numpy(centroids), torch.from_numpy(labels)
+    _, centres, labels = best
+    dist_sq = (x - centres[labels]).pow(2).sum(1)
+    centres, labels = centres.cpu().numpy(), labels.cpu().numpy()
+    points = x.cpu().numpy()
+    fill_empty_clusters(points, centres, labels, dist_sq.cpu().numpy())
+    centres, labels = torch.from_numpy(centres), torch.from_numpy(labels)
+    if want_means:  # every cluster holds a point (fill_empty_clusters)
+        sums = torch.zeros_like(centres).index_add_(
+            0, labels, torch.from_numpy(points))
+        counts = torch.bincount(labels, minlength=num_clusters)
+        centres = sums / counts[:, None].to(sums.dtype)
+    return centres, labels

@@ -46,11 +46,15 @@ def boundary_ratio(feats: torch.Tensor, centroids: torch.Tensor,
 def relaxed_fraction(epoch: int,
                      start_epoch: int,
                      end_epoch: Optional[int],
-                     start_fraction: float) -> float:
+                     start_fraction: float,
+                     one_based: bool = False) -> float:
     """Kept fraction ``fr(t) = fr0 + (1 - fr0)(t - t0)/(T - t0)`` (Eq. 12).
 
     Clipped to ``[fr0, 1]``. ``end_epoch=None`` switches the progressive
-    relaxation off (``fr(t) = fr0`` throughout).
+    relaxation off (``fr(t) = fr0`` throughout). ``epoch`` counts from 0
+    (mmengine's); ``one_based`` uses ``t = epoch + 1`` as the official code,
+    whose epochs count from 1 (0.804 in the first epoch of its ConNR
+    stage, docs/method.md §2).
     """
     if not 0.0 < start_fraction <= 1.0:
         raise ValueError(
@@ -60,8 +64,11 @@ def relaxed_fraction(epoch: int,
     if end_epoch <= start_epoch:
         raise ValueError(f'end_epoch={end_epoch} must be larger than '
                          f'start_epoch={start_epoch}')
-    progress = (epoch - start_epoch) / (end_epoch - start_epoch)
-    fraction = start_fraction + (1.0 - start_fraction) * progress
+    if one_based:
+        epoch = epoch + 1
+    # the official code's order of operations, so that the float matches
+    fraction = start_fraction + (1.0 - start_fraction) * (
+        epoch - start_epoch) / (end_epoch - start_epoch)
     return float(min(max(fraction, start_fraction), 1.0))
 
 
@@ -72,13 +79,34 @@ def num_kept(fraction: float, batch_size: int) -> int:
     return min(batch_size, math.ceil(round(fraction * batch_size, 6)))
 
 
-def keep_mask(ratios: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Keep the ``ceil(fraction * B)`` anchors with smallest ratio (Eq. 13).
+KEEP_RULES = ('ceil', 'below_cut')
 
-    Ties are broken by position (stable sort), so the mask is deterministic.
+
+def keep_mask(ratios: torch.Tensor, fraction: float,
+              rule: str = 'ceil') -> torch.Tensor:
+    """The anchors kept by the boundary filter (Eq. 13).
+
+    ``rule='ceil'``: the ``ceil(fraction * B)`` anchors with the smallest
+    ratio, ties broken by position (stable sort), so the mask is
+    deterministic. ``rule='below_cut'``: the official code's, the anchors
+    whose ratio is strictly below the ``int(fraction * B)``-th smallest
+    (``int(fraction * B) - 1`` anchors without ties; at least one is always
+    filtered, even at fraction 1).
     """
+    if rule not in KEEP_RULES:
+        raise ValueError(f'keep rule must be one of {KEEP_RULES}, got '
+                         f'{rule!r}')
     if ratios.dim() != 1:
         raise ValueError(f'ratios must be 1-D, got {tuple(ratios.shape)}')
+    if rule == 'below_cut':
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(
+                f'fraction must lie in (0, 1], got {fraction!r}')
+        if ratios.numel() == 0:
+            return torch.zeros_like(ratios, dtype=torch.bool)
+        cut_index = max(int(fraction * ratios.numel()) - 1, 0)
+        cut = torch.sort(ratios).values[cut_index]
+        return ratios < cut
     n = num_kept(fraction, ratios.numel())
     order = torch.sort(ratios, stable=True).indices
     mask = torch.zeros_like(ratios, dtype=torch.bool)

@@ -120,6 +120,8 @@ class BoundaryFilterHook(Hook):
         end_epoch: epoch T at which the kept fraction reaches 1; ``None``
             switches progressive relaxation off.
         start_fraction: fr0 in (0, 1].
+        one_based_epochs: compute the fraction from 1-based epochs, as the
+            official code (0.804 in its first ConNR epoch, not 0.8).
         kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`;
             the seed is offset by the epoch.
         match_classes: require ``num_clusters`` to equal the number of
@@ -142,6 +144,7 @@ class BoundaryFilterHook(Hook):
                  start_epoch: int,
                  end_epoch: Optional[int] = None,
                  start_fraction: float = 0.8,
+                 one_based_epochs: bool = False,
                  kmeans_cfg: Optional[dict] = None,
                  match_classes: bool = True,
                  interval: int = 1,
@@ -158,6 +161,7 @@ class BoundaryFilterHook(Hook):
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
         self.start_fraction = start_fraction
+        self.one_based_epochs = bool(one_based_epochs)
         self.kmeans_cfg = dict(n_init=1, max_iter=50, seed=0, spherical=True)
         self.kmeans_cfg.update(kmeans_cfg or {})
         self.match_classes = match_classes
@@ -212,7 +216,8 @@ class BoundaryFilterHook(Hook):
             return
         model = unwrap(runner.model)
         fraction = relaxed_fraction(epoch, self.start_epoch, self.end_epoch,
-                                    self.start_fraction)
+                                    self.start_fraction,
+                                    self.one_based_epochs)
         if not self._due(epoch):
             self.state['fraction'] = fraction
             model.set_boundary_state(self.state['centroids'],

@@ -75,13 +75,19 @@ class ConAffNeckHook(Hook):
         stage2_pipeline: train pipeline used from ``start_epoch`` on, or the
             name of a top-level config key holding it.
         lr_mult: learning-rate factor from ``start_epoch`` on.
+        keep_group_lr_mult: whether a param group's own ``lr_mult`` (from
+            ``paramwise_cfg``, e.g. the predictor's x 10 of the official
+            BYOL warm-up) carries into the stage. ``False``: every group
+            continues at ``lr_mult`` x the base schedule, as the official
+            ConNR stage (its predictor goes from x 10 to x 0.1).
     """
     priority = 'NORMAL'
 
     def __init__(self,
                  start_epoch: int,
                  stage2_pipeline: Union[str, List[dict], None] = None,
-                 lr_mult: float = 1.0) -> None:
+                 lr_mult: float = 1.0,
+                 keep_group_lr_mult: bool = True) -> None:
         if not isinstance(start_epoch, int) or start_epoch < 0:
             raise ValueError(
                 f'start_epoch must be a non-negative integer, got '
@@ -91,6 +97,7 @@ class ConAffNeckHook(Hook):
         self.start_epoch = start_epoch
         self.stage2_pipeline = stage2_pipeline
         self.lr_mult = float(lr_mult)
+        self.keep_group_lr_mult = bool(keep_group_lr_mult)
         self._pipeline_installed = False
         self._lr_scaled = False
 
@@ -130,7 +137,8 @@ class ConAffNeckHook(Hook):
             runner.logger.info(
                 f'ConAffNeckHook: epoch {runner.epoch}: stage-2 train '
                 'pipeline installed')
-        if in_group_stage and self.lr_mult != 1.0 and not self._lr_scaled:
+        rescales = self.lr_mult != 1.0 or not self.keep_group_lr_mult
+        if in_group_stage and rescales and not self._lr_scaled:
             if runner.epoch == self.start_epoch:
                 self._scale_lr(runner)
             else:
@@ -150,11 +158,18 @@ class ConAffNeckHook(Hook):
         wrappers = optim_wrappers.values() if hasattr(
             optim_wrappers, 'values') else [optim_wrappers]
         for wrapper in wrappers:
+            base_lr = wrapper.optimizer.defaults['lr']
             for group in wrapper.optimizer.param_groups:
-                group['lr'] *= self.lr_mult
+                factor = self.lr_mult
+                if not self.keep_group_lr_mult:
+                    # initial_lr = base lr x the group's lr_mult
+                    factor *= base_lr / group.get('initial_lr', base_lr)
+                group['lr'] *= factor
         self._lr_scaled = True
-        runner.logger.info(f'ConAffNeckHook: epoch {runner.epoch}: lr x '
-                           f'{self.lr_mult}')
+        runner.logger.info(
+            f'ConAffNeckHook: epoch {runner.epoch}: lr x {self.lr_mult}' +
+            ('' if self.keep_group_lr_mult else
+             ' for every group (param-group lr_mult dropped)'))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['conaff_neck'] = dict(lr_scaled=self._lr_scaled)

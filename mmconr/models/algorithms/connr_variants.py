@@ -25,7 +25,8 @@ class ConNRSimSiam(GroupAwareMixin, SimSiam):
     view-b projections); averaged over the neighbourhood and the kept
     anchors, symmetric, with SimSiam's scale ``0.5 * (loss_1 + loss_2)``.
     SimSiam has no target network: its (online) backbone + projector give
-    the features that are clustered.
+    the features that are clustered. ``group_loss_weight``,
+    ``group_loss_average`` and ``keep_rule``: as :class:`ConNR`.
     """
 
     def __init__(self,
@@ -33,6 +34,9 @@ class ConNRSimSiam(GroupAwareMixin, SimSiam):
                  neck: dict,
                  head: dict,
                  neighborhood: Union[dict, nn.Module] = DEFAULT_NEIGHBORHOOD,
+                 group_loss_weight: float = 0.5,
+                 group_loss_average: str = 'kept',
+                 keep_rule: str = 'ceil',
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -43,7 +47,8 @@ class ConNRSimSiam(GroupAwareMixin, SimSiam):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self._init_group_aware(neighborhood)
+        self._init_group_aware(neighborhood, group_loss_weight,
+                               group_loss_average, keep_rule)
 
     def target_encoder(self) -> nn.Module:
         return nn.Sequential(self.backbone, self.neck)
@@ -65,8 +70,9 @@ class ConNRSimSiam(GroupAwareMixin, SimSiam):
                 z[a], z_global, r.neighbors[batch.local],
                 r.keep[batch.local], r.normalizer)
             retrievals.append(r)
-        # the same scale as SimSiam's loss, 0.5 * (loss_1 + loss_2)
-        return dict(loss=0.5 * loss, **self.diagnostics(retrievals, batch))
+        # default 0.5: SimSiam's scale, 0.5 * (loss_1 + loss_2)
+        return dict(loss=self.group_loss_weight * loss,
+                    **self.diagnostics(retrievals, batch))
 
 
 @MODELS.register_module()
@@ -78,6 +84,8 @@ class ConNRMoCo(GroupAwareMixin, MoCo):
     the gathered keys) as positives and the queue as negatives, averaged
     over the neighbourhood and the kept anchors; the keys enter the queue as
     in MoCo v2. The momentum key encoder gives the clustered features.
+    ``group_loss_weight`` (default 1, MoCo's scale), ``group_loss_average``
+    and ``keep_rule``: as :class:`ConNR`.
     """
 
     def __init__(self,
@@ -88,6 +96,9 @@ class ConNRMoCo(GroupAwareMixin, MoCo):
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.001,
+                 group_loss_weight: float = 1.0,
+                 group_loss_average: str = 'kept',
+                 keep_rule: str = 'ceil',
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -101,7 +112,8 @@ class ConNRMoCo(GroupAwareMixin, MoCo):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self._init_group_aware(neighborhood)
+        self._init_group_aware(neighborhood, group_loss_weight,
+                               group_loss_average, keep_rule)
 
     def target_encoder(self) -> nn.Module:
         return self.encoder_k
@@ -127,4 +139,5 @@ class ConNRMoCo(GroupAwareMixin, MoCo):
                                     r.neighbors[batch.local],
                                     r.keep[batch.local], r.normalizer)
         self._dequeue_and_enqueue(k)
-        return dict(loss=loss, **self.diagnostics([r], batch))
+        return dict(loss=self.group_loss_weight * loss,
+                    **self.diagnostics([r], batch))

@@ -21,7 +21,7 @@ from torch import nn
 
 from mmconr.registry import MODELS
 from mmconr.utils.dist import gather_global_batch
-from ..boundary import boundary_ratio, keep_mask
+from ..boundary import KEEP_RULES, boundary_ratio, keep_mask
 
 
 def at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
@@ -40,19 +40,44 @@ class GlobalBatch(NamedTuple):
 class Retrieval(NamedTuple):
     neighbors: torch.Tensor  # (G, k) indices into the global batch
     keep: torch.Tensor  # (G,) anchors that are not boundary samples
-    normalizer: torch.Tensor  # kept anchors / world size
+    normalizer: torch.Tensor  # anchors averaged over / world size
+
+
+GROUP_LOSS_AVERAGES = ('kept', 'all')
 
 
 class GroupAwareMixin:
     """Mix in before an mmpretrain self-supervised algorithm."""
 
-    def _init_group_aware(self, neighborhood) -> None:
+    def _init_group_aware(self, neighborhood, group_loss_weight: float,
+                          group_loss_average: str = 'kept',
+                          keep_rule: str = 'ceil') -> None:
+        """``group_loss_weight`` scales the sum of the two view orders' group
+        losses; ``group_loss_average`` is ``'kept'`` (each view order's loss
+        is the mean over the kept anchors of the global batch) or ``'all'``
+        (the sum over the kept anchors divided by all anchors of the global
+        batch, i.e. the filtered anchors count as zeros, as the official
+        code); ``keep_rule`` is that of :func:`mmconr.models.keep_mask`.
+        docs/method.md §3 compares the scales."""
         if not hasattr(self.head, 'group_loss'):
             raise TypeError(f'{type(self.head).__name__} has no group_loss(); '
                             f'{type(self).__name__} needs a group-aware head')
+        if group_loss_average not in GROUP_LOSS_AVERAGES:
+            raise ValueError(f'group_loss_average must be one of '
+                             f'{GROUP_LOSS_AVERAGES}, got '
+                             f'{group_loss_average!r}')
+        if not group_loss_weight > 0:
+            raise ValueError(f'group_loss_weight must be positive, got '
+                             f'{group_loss_weight!r}')
+        if keep_rule not in KEEP_RULES:
+            raise ValueError(f'keep_rule must be one of {KEEP_RULES}, got '
+                             f'{keep_rule!r}')
         if isinstance(neighborhood, dict):
             neighborhood = MODELS.build(neighborhood)
         self.neighborhood = neighborhood
+        self.group_loss_weight = float(group_loss_weight)
+        self.group_loss_average = group_loss_average
+        self.keep_rule = keep_rule
         # Stage and boundary state, set by the hooks before every epoch.
         self.group_stage = False
         self.keep_fraction = 1.0
@@ -141,16 +166,20 @@ class GroupAwareMixin:
                 'learning rate or switch off AMP and resume from the last '
                 'checkpoint.')
         neighbors = self.neighborhood(feats)
-        if self.keep_fraction >= 1.0 or self.centroids is None:
+        # the official rule filters the worst anchor even at fraction 1
+        if self.centroids is None or (self.keep_fraction >= 1.0
+                                      and self.keep_rule == 'ceil'):
             keep = torch.ones(feats.shape[0], dtype=torch.bool,
                               device=feats.device)
         else:
             labels = self.pseudo_labels[batch.sample_idx]
             keep = keep_mask(boundary_ratio(feats, self.centroids, labels),
-                             self.keep_fraction)
-        # kept anchors over all ranks / world size: DDP's gradient average
-        # then gives the mean over all kept anchors (no host sync)
-        return Retrieval(neighbors, keep, keep.sum() / dist.get_world_size())
+                             self.keep_fraction, self.keep_rule)
+        # anchors of the global batch / world size: DDP's gradient average
+        # then gives the mean over them (no host sync)
+        count = keep.sum() if self.group_loss_average == 'kept' else \
+            keep.new_tensor(keep.numel(), dtype=torch.float)
+        return Retrieval(neighbors, keep, count / dist.get_world_size())
 
     @staticmethod
     def neighbor_purity(neighbors: torch.Tensor,
