@@ -1,10 +1,24 @@
-# InC baseline (paper Table 1 "BYOL"): plain BYOL for 1000 epochs on
-# ImageNet-Dogs, evaluated by k-means on the target features. The ConNR model
-# without ConAffNeckHook is exactly mmpretrain's BYOL.
+# InC baseline on ImageNet-Dogs, ResNet-34: batch, lr and BN groups of
+# ProPos `config/imagenetdogs_r34_propos.yml` (`batch_size: 64` on 4 GPUs:
+# global 256, lr 0.05, BN over 64); its ProPos-only parts (cluster loss,
+# latent noise, the `v2` EMA order, Gaussian blur) are not BYOL and are not
+# carried over. The rest is the CIFAR-10 recipe (docs/reproduction.md).
 _base_ = [
     '../_base_/models/byol_resnet34.py',
     '../_base_/datasets/imagenet_dogs.py',
-    '../_base_/schedules/sgd_coslr_1000e.py',
+    '../_base_/schedules/byol_official_1000e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(data_preprocessor={{_base_.data_preprocessor}})
+global_batch_size = 256
+train_dataloader = dict(batch_size=global_batch_size)
+# basic_template.py: learning_rate * (total_batch_size / 256)
+optim_wrapper = dict(optimizer=dict(lr=0.05 * (global_batch_size / 256)))
+bn_group_size = 64
+norm_cfg = dict(type='GroupBN', group_size=bn_group_size)
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    backbone=dict(norm_cfg=norm_cfg),
+    neck=dict(norm_cfg=norm_cfg),
+    head=dict(predictor=dict(norm_cfg=norm_cfg)))
+val_evaluator = dict(kmeans_cfg={{_base_.official_kmeans}})
+test_evaluator = val_evaluator

@@ -1,10 +1,16 @@
-# InC baseline (paper Table 5 "BYOL"): plain BYOL for 1000 epochs on
-# Tiny-ImageNet, evaluated by k-means on the target features. The ConNR model
-# without ConAffNeckHook is exactly mmpretrain's BYOL.
+# InC baseline on Tiny-ImageNet (200 classes), ResNet-34. ProPos has no
+# config for it: the CIFAR-10 recipe carried over (global batch 512, lr 0.1,
+# BN over groups of 128; docs/reproduction.md).
 _base_ = [
     '../_base_/models/byol_resnet34.py',
     '../_base_/datasets/tiny_imagenet.py',
-    '../_base_/schedules/sgd_coslr_1000e.py',
+    '../_base_/schedules/byol_official_1000e.py',
     '../_base_/default_runtime.py',
 ]
+global_batch_size = 512
+train_dataloader = dict(batch_size=global_batch_size)
+# basic_template.py: learning_rate * (total_batch_size / 256)
+optim_wrapper = dict(optimizer=dict(lr=0.05 * (global_batch_size / 256)))
 model = dict(data_preprocessor={{_base_.data_preprocessor}})
+val_evaluator = dict(kmeans_cfg={{_base_.official_kmeans}})
+test_evaluator = val_evaluator

@@ -6,6 +6,9 @@
 dataset_type = 'CIFAR10Whole'
 data_root = 'data/cifar10/'
 num_clusters = 10
+# training images (CIFAR-10 train + test): iterations per epoch for
+# tools/misc/print_recipe.py when the data is not at hand
+num_train_samples = 60000
 img_size = 32
 crop_scale = (0.08, 1.0)
 crop_scale_stage2 = (0.45, 1.0)

@@ -7,6 +7,9 @@
 dataset_type = 'ImageNet10'
 data_root = 'data/imagenet10/'
 num_clusters = 10
+# training images (13,000 images): iterations per epoch for
+# tools/misc/print_recipe.py when the data is not at hand
+num_train_samples = 13000
 img_size = 96
 test_resize = 96
 crop_scale = (0.08, 1.0)

@@ -7,6 +7,9 @@
 dataset_type = 'ImageNetDogs'
 data_root = 'data/imagenet_dogs/'
 num_clusters = 15
+# training images (19,500 images): iterations per epoch for
+# tools/misc/print_recipe.py when the data is not at hand
+num_train_samples = 19500
 img_size = 224
 test_resize = 256
 crop_scale = (0.08, 1.0)

@@ -5,6 +5,9 @@
 dataset_type = 'STL10'
 data_root = 'data/stl10/'
 num_clusters = 10
+# training images (13k labelled + 100k unlabelled): iterations per epoch for
+# tools/misc/print_recipe.py when the data is not at hand
+num_train_samples = 113000
 img_size = 96
 crop_scale = (0.08, 1.0)
 crop_scale_stage2 = (0.45, 1.0)  # official ConNR stage, carried over

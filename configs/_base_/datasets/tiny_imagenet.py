@@ -5,6 +5,9 @@
 dataset_type = 'TinyImageNet'
 data_root = 'data/tiny-imagenet-200/'
 num_clusters = 200
+# training images (the train split): iterations per epoch for
+# tools/misc/print_recipe.py when the data is not at hand
+num_train_samples = 100000
 img_size = 64
 crop_scale = (0.08, 1.0)
 crop_scale_stage2 = (0.45, 1.0)  # official ConNR stage, carried over

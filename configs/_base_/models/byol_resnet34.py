@@ -9,5 +9,5 @@ model = dict(
         _delete_=True,
         type='ResNet',
         depth=34,
-        norm_cfg=dict(type='SyncBN'),
+        norm_cfg={{_base_.norm_cfg}},
         zero_init_residual=False))

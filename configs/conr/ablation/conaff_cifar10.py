@@ -7,5 +7,6 @@ custom_hooks = [
         type='ConAffNeckHook',
         start_epoch=800,
         stage2_pipeline='stage2_train_pipeline',
-        lr_mult=0.1),
+        lr_mult=0.1,
+        keep_group_lr_mult=False),
 ]

@@ -10,7 +10,8 @@ custom_hooks = [
         type='ConAffNeckHook',
         start_epoch=800,
         stage2_pipeline='stage2_train_pipeline',
-        lr_mult=0.1),
+        lr_mult=0.1,
+        keep_group_lr_mult=False),
     dict(
         type='BoundaryFilterHook',
         dataloader='feature_dataloader',
@@ -18,6 +19,6 @@ custom_hooks = [
         start_epoch=800,
         end_epoch=None,
         start_fraction=0.8,
-        kmeans_cfg=dict(n_init=1, max_iter=50, spherical=True,
-                        init='k-means++')),
+        kmeans_cfg=dict(n_init=10, max_iter=300, tol=1e-4, spherical=True,
+                        init='k-means++', init_size=None, centroids='mean')),
 ]
