@@ -7,6 +7,7 @@ from .folder import (DEFAULT_FOLDER_CONFIG, FolderClustering, cluster_folder,
                      folder_config, set_epochs, set_image_size)
 from .inference import (build_dataloader, embed_dataset, extract_features,
                         init_model, load_config, neighborhood_args)
+from .recipe import recipe
 from .report import cluster_report, format_summary
 
 __all__ = [
@@ -15,5 +16,5 @@ __all__ = [
     'DEFAULT_FOLDER_CONFIG', 'FolderClustering', 'cluster_folder',
     'folder_config', 'set_epochs', 'set_image_size', 'build_dataloader',
     'embed_dataset', 'extract_features', 'init_model', 'load_config',
-    'neighborhood_args', 'cluster_report', 'format_summary'
+    'neighborhood_args', 'recipe', 'cluster_report', 'format_summary'
 ]
