@@ -96,6 +96,8 @@ def shrink(cfg, work_dir, fake_roots):
     cfg.train_cfg.val_interval = 2
     for hook in cfg.get('custom_hooks', []):
         hook['start_epoch'] = 1
+        if 'kmeans_cfg' in hook:  # the official 10 x 300 is not under test
+            hook['kmeans_cfg'].update(n_init=1, max_iter=20)
         if hook.get('end_epoch') is not None:
             hook['end_epoch'] = 3
     cfg.default_hooks.checkpoint = dict(
