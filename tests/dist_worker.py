@@ -167,9 +167,30 @@ def pseudo_labels(work_dir: str, launcher: str = 'none') -> dict:
     return dict(hook.state)
 
 
+def group_bn_and_shuffle() -> dict:
+    """GroupBN over rank groups (8 samples, 4 processes x 2: each group
+    spans 2 ranks) and a shuffled forward through it; this rank's rows of
+    a fixed global batch, in sampler order (position q on rank q % W)."""
+    from mmconr.models.utils import GroupBatchNorm
+    from mmconr.utils.dist import shuffled_forward
+    rank, world = _rank_world()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 3, generator=gen, dtype=torch.float64)
+    grad = torch.randn(16, 3, generator=gen, dtype=torch.float64)
+    bn = GroupBatchNorm(3, group_size=8).double()
+    local = x[rank::world].clone().requires_grad_()
+    out = bn(local)
+    out.backward(grad[rank::world])
+    shuffled = shuffled_forward(bn, x[rank::world],
+                                torch.Generator().manual_seed(3))
+    return dict(out=out.detach(), grad=local.grad, weight_grad=bn.weight.grad,
+                running_mean=bn.running_mean, shuffled=shuffled)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('mode', choices=['steps', 'pseudo_labels'])
+    parser.add_argument('mode', choices=['steps', 'pseudo_labels',
+                                         'group_bn'])
     parser.add_argument('out')
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -181,6 +202,9 @@ def main():
             f'{variant}-{stage}': train_steps(variant, stage == 'group')
             for variant in MODEL_CFGS for stage in ('instance', 'group')
         }
+    elif args.mode == 'group_bn':
+        torch_dist.init_process_group(backend='gloo')
+        results = group_bn_and_shuffle()
     else:
         results = pseudo_labels(osp.join(args.out, 'work_dir'), 'pytorch')
     rank = torch_dist.get_rank()

@@ -162,7 +162,8 @@ def ema_curve(model: nn.Module, epoch_length: int, max_epochs: int,
     try:
         out = []
         for epoch in epochs:
-            target, online = torch.ones(1), torch.zeros(1)
+            target = torch.ones(1, dtype=torch.float64)
+            online = torch.zeros(1, dtype=torch.float64)
             ema.avg_func(target, online, epoch * epoch_length)
             out.append([epoch, float(target)])
     finally:

@@ -199,3 +199,21 @@ def test_kmeans_argument_errors_name_the_value():
     with pytest.raises(ValueError, match=re.escape(
             "init must be 'k-means++' or 'random', got 'x'")):
         kmeans(x, 2, init='x')
+
+
+def test_kmeans_mean_centroids_are_the_cluster_means():
+    """centroids='mean' (the official k-means' centres, used by its
+    boundary ratio): the plain means of each cluster's L2-normalised
+    points; the labels are those of the unit-norm centres."""
+    x = torch.from_numpy(load_digits().data[:300]).float()
+    kw = dict(n_init=2, max_iter=30, seed=0, normalize=True)
+    unit, labels = kmeans(x, 10, **kw)
+    means, labels_m = kmeans(x, 10, centroids='mean', **kw)
+    assert torch.equal(labels, labels_m)
+    z = torch.nn.functional.normalize(x, dim=1)
+    for c in range(10):
+        torch.testing.assert_close(means[c], z[labels == c].mean(0))
+    torch.testing.assert_close(unit.norm(dim=1), torch.ones(10))
+    assert (means.norm(dim=1) < 1).all()
+    with pytest.raises(ValueError, match="centroids must be 'normalized'"):
+        kmeans(x, 10, centroids='median')

@@ -71,3 +71,31 @@ def test_keep_mask_keeps_ceil_fraction_smallest():
     assert int(keep_mask(torch.rand(10), 0.7).sum()) == 7
     with pytest.raises(ValueError, match='fraction must lie in'):
         keep_mask(ratios, 0.0)
+
+
+@pytest.mark.parametrize('epoch,expected', [(800, 0.804), (809, 0.84),
+                                            (848, 0.996), (849, 1.0),
+                                            (900, 1.0)])
+def test_relaxed_fraction_one_based_is_the_official_schedule(epoch, expected):
+    # connr/byol.py: thresh_begin + (1 - thresh_begin) * (cur_epoch -
+    # resume_epoch) / (epoch_end - resume_epoch), cur_epoch = epoch + 1
+    official = 0.8 + (1 - 0.8) * (epoch + 1 - 800) / (850 - 800)
+    official = min(official, 1.0)
+    assert official == pytest.approx(expected)
+    assert relaxed_fraction(epoch, 800, 850, 0.8, one_based=True) == official
+
+
+@pytest.mark.parametrize('fraction', [0.804, 0.84, 0.9, 1.0])
+@pytest.mark.parametrize('size', [16, 512])
+def test_keep_mask_below_cut_is_the_official_filter(fraction, size):
+    torch.manual_seed(size)
+    ratios = torch.rand(size)
+    # connr/byol_wrapper.py: cut = sorted[int(thresh * B) - 1]; keep < cut
+    ordered = sorted(ratios.tolist())
+    cut = ordered[int(fraction * size) - 1]
+    expected = torch.tensor([r < cut for r in ratios.tolist()])
+    mask = keep_mask(ratios, fraction, rule='below_cut')
+    assert torch.equal(mask, expected)
+    assert int(mask.sum()) == int(fraction * size) - 1
+    with pytest.raises(ValueError, match="keep rule must be one of"):
+        keep_mask(ratios, fraction, rule='floor')
