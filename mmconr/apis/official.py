@@ -1,7 +1,10 @@
 """Checkpoints of the official ConNR code as mmconr checkpoints.
 
-The official code saves its BYOL wrapper's ``state_dict()`` (one file per
-module, e.g. ``BYOLWrapper-800``) with
+The official code saves, at the end of an epoch, one file per registered
+object, named by the variable (``utils/loggerx.py``): ``byol-800`` (the
+BYOL wrapper's ``state_dict()``), ``optimizer-800`` (the SGD state: one
+param group per parameter, each with its ``name``, and the momentum
+buffers) and ``scaler-800``. ``byol-800`` holds
 
 * ``encoder_q`` / ``encoder_k``: the online / target ResNet as a
   ``Sequential`` (0 conv 3x3, 1 BN, 2 ReLU, 3-6 the four residual stages in
@@ -53,6 +56,50 @@ def unwrap_state_dict(checkpoint) -> Dict[str, torch.Tensor]:
     return state
 
 
+def rename_official_key(key: str) -> Optional[str]:
+    """mmconr's name of an official parameter / buffer, ``None`` for a key
+    outside the official layout (``encoder.*`` aliases included)."""
+    match = re.fullmatch(r'(\w+?)\.(\d+)(\..+)?', key)
+    if match is None or match.group(1) not in _PREFIXES:
+        return None
+    module, index, rest = match.groups()
+    prefix, parts = _PREFIXES[module]
+    if index not in parts or not rest:
+        return None
+    return prefix + parts[index] + rest
+
+
+def official_momentum(optimizer_state) -> Dict[str, torch.Tensor]:
+    """SGD momentum buffers of an official ``optimizer-<epoch>`` file, by
+    mmconr parameter name (``basic_template.py`` ``collect_params``: one
+    param group per parameter, named as in ``byol.named_parameters()``)."""
+    if not (isinstance(optimizer_state, dict)
+            and isinstance(optimizer_state.get('param_groups'), list)
+            and isinstance(optimizer_state.get('state'), dict)):
+        raise ValueError('not an optimizer state_dict (no param_groups / '
+                         'state)')
+    out, unknown = {}, []
+    for group in optimizer_state['param_groups']:
+        name = group.get('name')
+        if name is None:
+            raise ValueError('its param groups carry no parameter name; '
+                             'the official optimizer has one per group')
+        for index in group['params']:
+            buf = optimizer_state['state'].get(index, {}).get(
+                'momentum_buffer')
+            if buf is None:  # the target's parameters never get a gradient
+                continue
+            new = rename_official_key(name)
+            if new is None:
+                unknown.append(name)
+            else:
+                out[new] = buf.clone()
+    if unknown:
+        raise ValueError(f'{len(unknown)} parameter names are not of the '
+                         f'official layout (e.g. {", ".join(unknown[:5])})')
+    return out
+
+
 def convert_official_byol(state: Dict[str, torch.Tensor],
                           ema_steps: int = 1) -> 'OrderedDict':
     """Rename an official BYOL-wrapper state_dict to ConNR's keys.
@@ -79,16 +126,11 @@ def convert_official_byol(state: Dict[str, torch.Tensor],
                     state[original], value):
                 mismatched.append(key)
             continue
-        match = re.fullmatch(r'(\w+?)\.(\d+)(\..+)?', key)
-        if match is None or match.group(1) not in _PREFIXES:
+        new = rename_official_key(key)
+        if new is None:
             unknown.append(key)
             continue
-        module, index, rest = match.groups()
-        prefix, parts = _PREFIXES[module]
-        if index not in parts or not rest:
-            unknown.append(key)
-            continue
-        out[prefix + parts[index] + rest] = value.clone()
+        out[new] = value.clone()
     if unknown:
         raise ValueError(
             f'{len(unknown)} keys are not of the official ConNR BYOL layout '
@@ -126,11 +168,14 @@ def check_against_model(state: Dict[str, torch.Tensor], model) -> None:
                          'config: ' + ', '.join(problems))
 
 
-def training_state_at(cfg, model, epoch: int, iters_per_epoch: int) -> dict:
+def training_state_at(cfg, model, epoch: int, iters_per_epoch: int,
+                      momentum: Optional[Dict[str, torch.Tensor]] = None
+                      ) -> dict:
     """What tools/train.py --resume needs to continue ``cfg`` at the start
     of ``epoch``: ``meta`` (epoch, iter), an empty ``message_hub``, the
-    optimizer with the lr of that iteration (no momentum buffers: the
-    official state_dict has none) and the parameter schedulers stepped to
+    optimizer with the lr of that iteration and the SGD ``momentum``
+    buffers by parameter name (:func:`official_momentum`; without them
+    momentum restarts from zero), and the parameter schedulers stepped to
     that iteration, as mmengine's ParamSchedulerHook steps them."""
     from mmengine.logging import MessageHub
     from mmengine.optim import build_optim_wrapper
@@ -144,6 +189,8 @@ def training_state_at(cfg, model, epoch: int, iters_per_epoch: int) -> dict:
         raise ValueError(f'epoch={epoch} is not before the config\'s '
                          f'max_epochs={max_epochs}')
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    if momentum is not None:
+        set_momentum(optim_wrapper.optimizer, model, momentum)
     scheduler_cfgs = cfg.get('param_scheduler') or []
     if isinstance(scheduler_cfgs, dict):
         scheduler_cfgs = [scheduler_cfgs]
@@ -173,10 +220,31 @@ def training_state_at(cfg, model, epoch: int, iters_per_epoch: int) -> dict:
         param_schedulers=[s.state_dict() for s in schedulers])
 
 
+def set_momentum(optimizer, model, momentum: Dict[str, torch.Tensor]):
+    """Put SGD momentum buffers (by parameter name) into ``optimizer``;
+    every trainable parameter needs one of its shape."""
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    missing = sorted(set(params) - set(momentum))
+    extra = sorted(set(momentum) - set(params))
+    shapes = [n for n in params if n in momentum
+              and momentum[n].shape != params[n].shape]
+    if missing or extra or shapes:
+        raise ValueError(
+            'the optimizer state does not fit the model: '
+            f'{len(missing)} parameters without momentum '
+            f'({", ".join(missing[:3])}), {len(extra)} unknown '
+            f'({", ".join(extra[:3])}), {len(shapes)} of another shape '
+            f'({", ".join(shapes[:3])})')
+    for name, param in params.items():
+        optimizer.state[param]['momentum_buffer'] = momentum[name].to(
+            param.dtype).clone()
+
+
 def official_to_mmconr(checkpoint,
                        config,
                        epoch: Optional[int] = 800,
-                       iters_per_epoch: int = 234) -> dict:
+                       iters_per_epoch: int = 117,
+                       optimizer=None) -> dict:
     """An mmconr checkpoint from an official one (a file's loaded content).
 
     The weights are checked key by key and shape by shape against the
@@ -184,8 +252,10 @@ def official_to_mmconr(checkpoint,
     loads them with ``load_from``. With ``epoch`` (the official warm-up
     ends at 800) the checkpoint also resumes that config at that epoch
     (``tools/train.py CONFIG --resume FILE``), the EMA counter set to
-    ``epoch * iters_per_epoch`` (234 = 60,000 CIFAR-10 images // batch 256
-    on one process; 8 processes: 29).
+    ``epoch * iters_per_epoch`` (117 = 60,000 CIFAR-10 images // the global
+    batch 512, on any number of GPUs), and with ``optimizer`` (the loaded
+    ``optimizer-<epoch>`` file) SGD continues with the official momentum
+    buffers.
     """
     from mmengine.model import revert_sync_batchnorm
 
@@ -198,8 +268,13 @@ def official_to_mmconr(checkpoint,
     check_against_model(state, model)
     model.load_state_dict(state, strict=True)
     out = dict(state_dict=state)
+    momentum = None if optimizer is None else official_momentum(optimizer)
     if epoch is not None:
-        out.update(training_state_at(cfg, model, epoch, iters_per_epoch))
+        out.update(
+            training_state_at(cfg, model, epoch, iters_per_epoch, momentum))
+    elif momentum is not None:
+        raise ValueError('an optimizer state only makes sense with an '
+                         'epoch to resume at')
     out.setdefault('meta', {}).update(
         converted_from='official ConNR BYOLWrapper state_dict',
         official_epoch=epoch, ema_steps=steps)

@@ -4,7 +4,8 @@ with exactly the official keys and shapes (tests/data/, a copy of
 checkpoint loads strictly into configs/conr/byol_conr_cifar10.py's model,
 whose online, predictor and target outputs equal those of the official
 modules (re-implemented here in plain torch with the official names), and
-it resumes the config at epoch 800 with the schedule's lr."""
+it resumes the config at epoch 800 with the schedule's lr and the official
+optimizer's momentum buffers."""
 import copy
 import importlib.util
 import math
@@ -19,6 +20,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner, load_checkpoint
 from torch import nn
 
+from mmconr.apis.official import rename_official_key
 from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_cifar10
 
@@ -96,6 +98,25 @@ def fake_official_state(layout, seed=0):
     return state
 
 
+def fake_official_optimizer(seed=1):
+    """An official optimizer-800 state: SGD with one param group per
+    parameter of ``byol.named_parameters()`` (basic_template.py
+    collect_params), momentum buffers for the trained (online) ones."""
+    gen = torch.Generator().manual_seed(seed)
+    reference = OfficialBYOL()
+    for p in list(reference.encoder_k.parameters()) + list(
+            reference.projector_k.parameters()):
+        p.requires_grad = False
+    groups, state = [], {}
+    for index, (name, param) in enumerate(reference.named_parameters()):
+        groups.append(dict(name=name, params=[index], lr=0.0146,
+                           momentum=0.9, weight_decay=5e-4))
+        if param.requires_grad:
+            state[index] = dict(
+                momentum_buffer=torch.randn(param.shape, generator=gen))
+    return dict(state=state, param_groups=groups)
+
+
 def converter():
     path = osp.join(ROOT, 'tools', 'model_converters', 'connr_to_mmconr.py')
     spec = importlib.util.spec_from_file_location('connr_to_mmconr', path)
@@ -110,9 +131,12 @@ def converted(tmp_path_factory):
     layout = official_layout()
     assert len(layout) == 396
     state = fake_official_state(layout)
-    src, dst = tmp / 'BYOLWrapper-800', tmp / 'connr_epoch800.pth'
+    src, dst = tmp / 'byol-800', tmp / 'connr_epoch800.pth'
+    optimizer = tmp / 'optimizer-800'
     torch.save(state, str(src))
-    converter().main([str(src), str(dst), '--iters-per-epoch', '1'])
+    torch.save(fake_official_optimizer(), str(optimizer))
+    converter().main([str(src), str(dst), '--iters-per-epoch', '1',
+                      '--optimizer', str(optimizer)])
     return layout, state, str(dst)
 
 
@@ -162,6 +186,9 @@ def runner_cfg(tmp_path, load_from, resume, max_epochs):
         cfg[key].update(num_workers=0, persistent_workers=False)
         cfg[key].dataset.update(data_root=root, download=False)
     cfg.train_dataloader.batch_size = 16  # 18 fake images: 1 iteration
+    for norm_cfg in (cfg.model.backbone.norm_cfg, cfg.model.neck.norm_cfg,
+                     cfg.model.head.predictor.norm_cfg):
+        norm_cfg.group_size = 8
     cfg.train_cfg.max_epochs = max_epochs
     cfg.train_cfg.val_interval = 10**6
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
@@ -186,16 +213,33 @@ def test_load_from_and_resume_at_epoch_800(converted, tmp_path, monkeypatch):
     for key, value in expected.items():
         assert torch.equal(loaded[key], value), key
     assert runner.epoch == 0
-    # --resume: the ConNR stage continues at epoch 800 of 1000
+    # --resume: the ConNR stage continues at epoch 800 of 1000, with the
+    # official momentum buffers
+    runner = Runner.from_cfg(
+        copy.deepcopy(runner_cfg(tmp_path, dst, True, 801)))
+    runner.load_or_resume()
+    official = fake_official_optimizer()
+    names = [g['name'] for g in official['param_groups']]
+    optimizer = runner.optim_wrapper.optimizer
+    params = dict(runner.model.named_parameters())
+    checked = 0
+    for index, entry in official['state'].items():
+        param = params[rename_official_key(names[index])]
+        assert torch.equal(optimizer.state[param]['momentum_buffer'],
+                           entry['momentum_buffer'])
+        checked += 1
+    assert checked == sum(p.requires_grad for p in params.values())
+    # (a runner resumed outside train() builds its schedulers after the
+    # optimizer state: train a fresh one)
     runner = Runner.from_cfg(
         copy.deepcopy(runner_cfg(tmp_path, dst, True, 801)))
     runner.train()
     assert runner.epoch == 801 and runner.iter == 801
     assert runner.model.group_stage
     assert int(runner.model.target_net.steps) == 801
-    # the schedule's lr after iteration 800 (50 warm-up epochs, cosine
-    # over 950), x 0.1 of the ConNR stage
-    lr = 0.05 * 0.5 * (1 + math.cos(math.pi * (801 - 50) / 950)) * 0.1
+    # the official lr of iteration 801 (1-based n_iter 802, one iteration
+    # per epoch; basic_template.py), x 0.1 of the ConNR stage
+    lr = 0.1 * 0.5 * (1 + math.cos(math.pi * (802 - 50) / 1000)) * 0.1
     assert runner.optim_wrapper.get_lr()['lr'][0] == pytest.approx(
         lr, rel=1e-6)
 
