@@ -5,6 +5,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
 DEMO = osp.join(ROOT, 'configs', 'demo', 'byol_conr_digits.py')
@@ -62,3 +64,35 @@ def test_benchmark_neighborhood_final_line():
     assert float(summary['conaff_peak_mb']) >= 0
     # a 5-component mixture: both k-means find the same optimum
     assert abs(float(summary['inertia_ratio']) - 1) < 5e-3
+
+
+def test_compare_kmeans_final_line_and_the_official_algorithm():
+    lines, summary = run('compare_kmeans.py', '--seeds', '0', '1',
+                         '--n-init', '2', '--max-iter', '50')
+    assert set(summary) == {'inertia_ratio', 'nmi_between', 'nmi_gt_mmconr',
+                            'nmi_gt_official', 'nmi_mmconr_seeds'}
+    rows = [line.split() for line in lines if line.startswith('digits ')]
+    assert len(rows) == 2
+    ratios = [float(r[4]) for r in rows]
+    assert float(summary['inertia_ratio']) == pytest.approx(
+        sum(ratios) / 2, abs=1e-4)
+    assert 0.95 < float(summary['inertia_ratio']) < 1.05
+    # the written-out official k-means separates well-separated clusters
+    import importlib.util
+
+    import torch
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import normalized_mutual_info_score
+    spec = importlib.util.spec_from_file_location(
+        'compare_kmeans', osp.join(TOOLS, 'compare_kmeans.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x, y = make_blobs(600, n_features=8, centers=5, cluster_std=0.3,
+                      random_state=0)
+    x = torch.nn.functional.normalize(torch.tensor(x, dtype=torch.float32),
+                                      dim=1)
+    labels, centres = module.official_kmeans(x, 5, n_init=3, seed=0)
+    assert normalized_mutual_info_score(y, labels) > 0.99
+    # plain-mean centres (not unit norm), the labels their cosine nearest
+    assert not torch.allclose(centres.norm(dim=1), torch.ones(5))
+    assert torch.equal(labels, module.cosine_distance(x, centres).argmin(1))
