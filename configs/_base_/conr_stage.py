@@ -13,7 +13,8 @@
 #   k-means++, 10 inits, 300 iterations, tol 1e-4, cosine), whose
 #   un-normalised cluster means give the boundary ratio; boundary samples
 #   are filtered with the kept fraction 0.8 + 0.2 (epoch - 800) / 50 over
-#   1-based epochs (`thresh_begin`, `epoch_end` 850), 1 from epoch 850 on.
+#   1-based epochs (`thresh_begin`, `epoch_end` 850), 1 from epoch 850 on;
+#   the feature pass in fp32 (`amp: false`).
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
@@ -29,6 +30,7 @@ custom_hooks = [
         end_epoch=850,
         start_fraction=0.8,
         one_based_epochs=True,
+        amp=False,
         kmeans_cfg=dict(n_init=10, max_iter=300, tol=1e-4, spherical=True,
                         init='k-means++', init_size=None, centroids='mean')),
 ]
