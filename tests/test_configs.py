@@ -163,3 +163,9 @@ def test_model_index_lists_every_config():
     assert set(listed) == expected
     assert listed['configs/conr/byol_conr_imagenet_dogs.py']['Results'][0][
         'Metrics'] == dict(NMI=74.4, ACC=79.4, ARI=66.7)
+    # the batch a metafile states is the config's (global) batch
+    for path, model in listed.items():
+        cfg = Config.fromfile(osp.join(ROOT, path))
+        batch = cfg.get('global_batch_size') or \
+            cfg.train_dataloader.batch_size
+        assert model['Metadata']['Batch Size'] == batch, path

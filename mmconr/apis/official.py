@@ -276,6 +276,7 @@ def official_to_mmconr(checkpoint,
         raise ValueError('an optimizer state only makes sense with an '
                          'epoch to resume at')
     out.setdefault('meta', {}).update(
-        converted_from='official ConNR BYOLWrapper state_dict',
+        converted_from='official ConNR byol-<epoch> state_dict' + (
+            '' if optimizer is None else ' and optimizer-<epoch>'),
         official_epoch=epoch, ema_steps=steps)
     return out
