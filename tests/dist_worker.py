@@ -170,7 +170,8 @@ def pseudo_labels(work_dir: str, launcher: str = 'none') -> dict:
 def group_bn_and_shuffle() -> dict:
     """GroupBN over rank groups (8 samples, 4 processes x 2: each group
     spans 2 ranks) and a shuffled forward through it; this rank's rows of
-    a fixed global batch, in sampler order (position q on rank q % W)."""
+    a fixed global batch, in sampler order (position q on rank q % W).
+    Called by tests/parity_worker.py on its 4 processes."""
     from mmconr.models.utils import GroupBatchNorm
     from mmconr.utils.dist import shuffled_forward
     rank, world = _rank_world()
@@ -189,8 +190,7 @@ def group_bn_and_shuffle() -> dict:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('mode', choices=['steps', 'pseudo_labels',
-                                         'group_bn'])
+    parser.add_argument('mode', choices=['steps', 'pseudo_labels'])
     parser.add_argument('out')
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -202,9 +202,6 @@ def main():
             f'{variant}-{stage}': train_steps(variant, stage == 'group')
             for variant in MODEL_CFGS for stage in ('instance', 'group')
         }
-    elif args.mode == 'group_bn':
-        torch_dist.init_process_group(backend='gloo')
-        results = group_bn_and_shuffle()
     else:
         results = pseudo_labels(osp.join(args.out, 'work_dir'), 'pytorch')
     rank = torch_dist.get_rank()

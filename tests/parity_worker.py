@@ -227,6 +227,10 @@ def main():
         results += run(args.norm, osp.join(args.out, f'work_{first}'),
                        [(first, count)], world, 'pytorch',
                        resume_from=resume)
+    if world == 4:  # BN groups spanning ranks, in the same process group
+        from tests.dist_worker import group_bn_and_shuffle
+        torch.save(group_bn_and_shuffle(),
+                   osp.join(args.out, f'group_bn_rank{rank}.pth'))
     if rank == 0:
         torch.save(results, osp.join(args.out, f'segments_{world}.pth'))
     torch_dist.destroy_process_group()

@@ -100,6 +100,10 @@ def shrink(cfg, work_dir, fake_roots):
             hook['kmeans_cfg'].update(n_init=1, max_iter=20)
         if hook.get('end_epoch') is not None:
             hook['end_epoch'] = 3
+    for key in ('val_evaluator', 'test_evaluator'):
+        if cfg.get(key) is not None:
+            cfg[key]['kmeans_cfg'] = dict(
+                cfg[key].get('kmeans_cfg') or {}, n_init=1, max_iter=20)
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=100, save_last=False)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)

@@ -80,31 +80,3 @@ def test_two_processes_pseudo_labels(tmp_path):
         assert torch.equal(state['pseudo_labels'], ref['pseudo_labels'])
         torch.testing.assert_close(state['centroids'], ref['centroids'],
                                    rtol=0, atol=1e-6)
-
-
-def test_group_bn_across_ranks_and_shuffled_forward(tmp_path):
-    """4 processes x 2 samples with BN groups of 8 (two groups, each over
-    the strided ranks {0, 2} / {1, 3}) normalise, back-propagate and keep
-    running statistics as 1 process with the 16 samples in two ghost
-    groups; a shuffled forward through the BN gives every rank the rows of
-    the single-process shuffled forward."""
-    from mmconr.models.utils import GroupBatchNorm
-    from mmconr.utils.dist import shuffled_forward
-    ranks = torchrun('group_bn', tmp_path, nproc=4)
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(16, 3, generator=gen, dtype=torch.float64)
-    grad = torch.randn(16, 3, generator=gen, dtype=torch.float64)
-    bn = GroupBatchNorm(3, group_size=8).double()
-    x_ref = x.clone().requires_grad_()
-    out = bn(x_ref)
-    out.backward(grad)
-    shuffled = shuffled_forward(bn, x, torch.Generator().manual_seed(3))
-    for rank, res in enumerate(ranks):
-        rows = slice(rank, None, 4)
-        torch.testing.assert_close(res['out'], out[rows].detach())
-        torch.testing.assert_close(res['grad'], x_ref.grad[rows])
-        torch.testing.assert_close(res['running_mean'], bn.running_mean)
-        torch.testing.assert_close(res['shuffled'], shuffled[rows])
-    # each rank back-propagates its share of the weight gradient
-    total = sum(res['weight_grad'] for res in ranks)
-    torch.testing.assert_close(total, bn.weight.grad)

@@ -77,6 +77,11 @@ def runs(tmp_path_factory):
                 run_worker(['segments', norm, d, d / 'checkpoints'], nproc)
                 out[norm, nproc] = torch.load(
                     d / f'segments_{nproc}.pth', weights_only=False)
+        if norm == 'bn':
+            out['group_bn'] = [
+                torch.load(d / f'group_bn_rank{r}.pth', weights_only=False)
+                for r in range(4)
+            ]
     return out
 
 
@@ -275,3 +280,31 @@ def test_same_updates_on_2_and_4_processes(runs, nproc):
         for a, b in zip(one['after'], many['after']):
             assert relative(b['params'], a['params']) < 1e-6, a['iter']
             assert b['keep_fraction'] == a['keep_fraction']
+
+
+def test_group_bn_across_ranks_and_shuffled_forward(runs):
+    """4 processes x 2 samples with BN groups of 8 (two groups, each over
+    the strided ranks {0, 2} / {1, 3}) normalise, back-propagate and keep
+    running statistics as 1 process with the 16 samples in two ghost
+    groups; a shuffled forward through the BN gives every rank the rows of
+    the single-process shuffled forward."""
+    from mmconr.models.utils import GroupBatchNorm
+    from mmconr.utils.dist import shuffled_forward
+    ranks = runs['group_bn']  # tests/dist_worker.py group_bn_and_shuffle
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 3, generator=gen, dtype=torch.float64)
+    grad = torch.randn(16, 3, generator=gen, dtype=torch.float64)
+    bn = GroupBatchNorm(3, group_size=8).double()
+    x_ref = x.clone().requires_grad_()
+    out = bn(x_ref)
+    out.backward(grad)
+    shuffled = shuffled_forward(bn, x, torch.Generator().manual_seed(3))
+    for rank, res in enumerate(ranks):
+        rows = slice(rank, None, 4)
+        torch.testing.assert_close(res['out'], out[rows].detach())
+        torch.testing.assert_close(res['grad'], x_ref.grad[rows])
+        torch.testing.assert_close(res['running_mean'], bn.running_mean)
+        torch.testing.assert_close(res['shuffled'], shuffled[rows])
+    # each rank back-propagates its share of the weight gradient
+    total = sum(res['weight_grad'] for res in ranks)
+    torch.testing.assert_close(total, bn.weight.grad)
