@@ -184,8 +184,11 @@ def group_bn_and_shuffle() -> dict:
     out.backward(grad[rank::world])
     shuffled = shuffled_forward(bn, x[rank::world],
                                 torch.Generator().manual_seed(3))
+    first = GroupBatchNorm(3, group_size=8, running_stats='first_group')
+    first.double()(x[rank::world])
     return dict(out=out.detach(), grad=local.grad, weight_grad=bn.weight.grad,
-                running_mean=bn.running_mean, shuffled=shuffled)
+                running_mean=bn.running_mean, shuffled=shuffled,
+                first_group_var=first.running_var)
 
 
 def main():

@@ -30,7 +30,8 @@ if ROOT not in sys.path:
 CONFIG = osp.join(ROOT, 'configs/conr/byol_conr_cifar10.py')
 GLOBAL_BATCH = 16
 BN_GROUP = 4  # B / 4: plain BN on 4 processes, ghost groups on 1 and 2
-NORMS = dict(bn=dict(type='GroupBN', group_size=BN_GROUP),
+NORMS = dict(bn=dict(type='GroupBN', group_size=BN_GROUP,
+                     running_stats='first_group'),
              gn=dict(type='GN', num_groups=1))
 # (first iteration recorded, iterations run) of each segment; the epochs of
 # the two checkpoints are the starts of the last two

@@ -13,7 +13,8 @@ train_dataloader = dict(batch_size=global_batch_size)
 # basic_template.py: learning_rate * (total_batch_size / 256)
 optim_wrapper = dict(optimizer=dict(lr=0.05 * (global_batch_size / 256)))
 bn_group_size = 64
-norm_cfg = dict(type='GroupBN', group_size=bn_group_size)
+norm_cfg = dict(
+    type='GroupBN', group_size=bn_group_size, running_stats='first_group')
 model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(norm_cfg=norm_cfg),

@@ -299,12 +299,15 @@ def test_group_bn_across_ranks_and_shuffled_forward(runs):
     out = bn(x_ref)
     out.backward(grad)
     shuffled = shuffled_forward(bn, x, torch.Generator().manual_seed(3))
+    first = GroupBatchNorm(3, group_size=8, running_stats='first_group')
+    first.double()(x)
     for rank, res in enumerate(ranks):
         rows = slice(rank, None, 4)
         torch.testing.assert_close(res['out'], out[rows].detach())
         torch.testing.assert_close(res['grad'], x_ref.grad[rows])
         torch.testing.assert_close(res['running_mean'], bn.running_mean)
         torch.testing.assert_close(res['shuffled'], shuffled[rows])
+        torch.testing.assert_close(res['first_group_var'], first.running_var)
     # each rank back-propagates its share of the weight gradient
     total = sum(res['weight_grad'] for res in ranks)
     torch.testing.assert_close(total, bn.weight.grad)

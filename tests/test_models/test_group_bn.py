@@ -70,3 +70,19 @@ def test_batches_that_do_not_fit_the_group_size_are_refused():
         group_layout(4, 8, 3)
     with pytest.raises(ValueError, match='group_size must be an integer'):
         GroupBatchNorm(3, group_size=1)
+
+
+def test_first_group_running_statistics_are_group_zeros():
+    """running_stats='first_group': the statistics of the group holding
+    position 0 (rows 0, G, 2G, ...), as GPU 0's in the official run."""
+    torch.manual_seed(2)
+    x = torch.randn(12, 3, dtype=torch.float64)
+    bn = GroupBatchNorm(3, group_size=4, momentum=0.1,
+                        running_stats='first_group').double()
+    bn(x)
+    group = x[0::3]
+    torch.testing.assert_close(bn.running_mean, 0.1 * group.mean(0))
+    torch.testing.assert_close(bn.running_var,
+                               0.9 + 0.1 * group.var(0, unbiased=True))
+    with pytest.raises(ValueError, match='running_stats must be one of'):
+        GroupBatchNorm(3, running_stats='last')

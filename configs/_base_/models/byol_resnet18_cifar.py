@@ -7,7 +7,9 @@
 # The official run (cly234/DeepClustering-ConNR models/connr/byol_wrapper.py,
 # Hzzone/ProPos models/propos/byol_wrapper.py; docs/reproduction.md):
 # - BN over groups of 128 samples (its per-GPU batch on 4 GPUs, no SyncBN),
-#   on any number of GPUs (GroupBN); the target is fed a batch shuffled
+#   on any number of GPUs (GroupBN), running statistics those of GPU 0's
+#   group (DDP's default broadcast_buffers hands them to every GPU); the
+#   target is fed a batch shuffled
 #   across GPUs (`shuffling_bn: true`) and keeps its own BN statistics (only
 #   its parameters are EMA-updated, moco_wrapper.py `_momentum_update_key_
 #   encoder`), after the loss's forwards, with the 1-based iteration;
@@ -22,7 +24,8 @@
 # the mmpretrain defaults of these options (ConNR docstring) it trains as
 # mmpretrain's BYOL.
 bn_group_size = 128
-norm_cfg = dict(type='GroupBN', group_size=bn_group_size)
+norm_cfg = dict(
+    type='GroupBN', group_size=bn_group_size, running_stats='first_group')
 model = dict(
     type='ConNR',
     # CosineEMA: mmengine's momentum is the weight of the new parameters,

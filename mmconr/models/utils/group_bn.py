@@ -15,11 +15,13 @@ holds the positions ``q`` with ``q % (B / group_size) == h``. Then
   one group whose statistics are all-reduced (differentiably) within it,
 
 and 1 x 512, 2 x 256, 4 x 128 and 8 x 64 normalise (and back-propagate)
-the same samples together. The running statistics are updated with the
-average over *all* groups of the global batch (one all-reduce of 2C
-numbers), so every rank holds the same running statistics, independent of
-the layout; the official run keeps one GPU's (broadcast by DDP), which
-differs from this average by the noise of one group (docs/reproduction.md).
+the same samples together. The running statistics are the same on every
+rank and independent of the layout: updated with the average over *all*
+groups of the global batch (``running_stats='mean'``, one all-reduce of 2C
+numbers), or with the statistics of the group holding position 0
+(``'first_group'``, broadcast from rank 0): those of GPU 0 in the official
+run, whose DDP (``broadcast_buffers=True``) hands GPU 0's buffers to every
+GPU at each forward.
 """
 from typing import Dict, Tuple
 
@@ -72,6 +74,9 @@ def group_layout(batch: int, group_size: int, world_size: int) -> str:
     return 'ranks'
 
 
+RUNNING_STATS = ('mean', 'first_group')
+
+
 @MODELS.register_module('GroupBN')
 class GroupBatchNorm(_BatchNorm):
     """BN whose training statistics come from fixed groups of
@@ -82,18 +87,25 @@ class GroupBatchNorm(_BatchNorm):
             :class:`torch.nn.BatchNorm2d`.
         group_size: samples per normalisation group (the official run's
             per-GPU batch, 128).
+        running_stats: ``'mean'`` (the average over all groups) or
+            ``'first_group'`` (the official run's: GPU 0's group).
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5,
                  momentum: float = 0.1, affine: bool = True,
                  track_running_stats: bool = True,
-                 group_size: int = 128) -> None:
+                 group_size: int = 128,
+                 running_stats: str = 'mean') -> None:
         super().__init__(num_features, eps, momentum, affine,
                          track_running_stats)
         if not isinstance(group_size, int) or group_size < 2:
             raise ValueError(
                 f'group_size must be an integer >= 2, got {group_size!r}')
+        if running_stats not in RUNNING_STATS:
+            raise ValueError(f'running_stats must be one of {RUNNING_STATS}, '
+                             f'got {running_stats!r}')
         self.group_size = group_size
+        self.running_stats = running_stats
 
     def _check_input_dim(self, input: torch.Tensor) -> None:
         if input.dim() < 2:
@@ -101,7 +113,8 @@ class GroupBatchNorm(_BatchNorm):
                              f'{input.dim()}-D')
 
     def extra_repr(self) -> str:
-        return f'{super().extra_repr()}, group_size={self.group_size}'
+        return (f'{super().extra_repr()}, group_size={self.group_size}, '
+                f'running_stats={self.running_stats!r}')
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         self._check_input_dim(input)
@@ -121,6 +134,8 @@ class GroupBatchNorm(_BatchNorm):
             out = torch.stack(outs, dim=1).flatten(0, 1)
             if self.track_running_stats:
                 with torch.no_grad():
+                    if self.running_stats == 'first_group':
+                        chunks = chunks[:1]  # rank 0's holds position 0
                     stats = [self._stats(c) for c in chunks]
                     mean = torch.stack([s[0] for s in stats]).mean(0)
                     var = torch.stack([s[1] for s in stats]).mean(0)
@@ -147,13 +162,18 @@ class GroupBatchNorm(_BatchNorm):
         return x.mean(dims), x.var(dims, unbiased=True)
 
     def _update_running(self, mean, var, world: int) -> None:
-        """Running statistics from the average over all groups: every rank
-        of a rank-spanning group holds the same values, so the mean over
-        ranks is the mean over groups."""
+        """Running statistics from this rank's groups' ``mean`` / ``var``:
+        averaged over ranks (every rank of a rank-spanning group holds the
+        same values, so the mean over ranks is the mean over groups), or
+        rank 0's (its first group holds position 0)."""
         if world > 1:
             both = torch.cat([mean, var])
-            torch_dist.all_reduce(both)
-            mean, var = (both / world).split(mean.numel())
+            if self.running_stats == 'mean':
+                torch_dist.all_reduce(both)
+                both = both / world
+            else:
+                torch_dist.broadcast(both, src=0)
+            mean, var = both.split(mean.numel())
         self.num_batches_tracked.add_(1)
         factor = (1.0 / float(self.num_batches_tracked)
                   if self.momentum is None else self.momentum)
