@@ -55,7 +55,9 @@ def register_tiny_backbone():
     class TinyConvNet(BaseModule):
 
         def __init__(self, norm_cfg, channels=8):
-            super().__init__()
+            # re-initialised by init_weights() after the target was copied
+            # from it, as mmpretrain's ResNets
+            super().__init__(init_cfg=dict(type='Kaiming', layer='Conv2d'))
             layers = []
             for c_in in (3, channels):
                 layers += [nn.Conv2d(c_in, channels, 3, padding=1),

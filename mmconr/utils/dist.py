@@ -38,11 +38,13 @@ def _gather_in_sampler_order(tensor: torch.Tensor) -> torch.Tensor:
     world = dist.get_world_size()
     if world == 1:
         return tensor
+    # the sizes first: all_gather of unequal tensors would hang or corrupt
+    size = torch.tensor([tensor.shape[0]], device=tensor.device)
+    sizes = [int(s) for s in dist.all_gather(size)]
+    if len(set(sizes)) > 1:
+        raise ValueError('shuffled BN needs the same batch size on every '
+                         f'rank, got {sizes} (set drop_last=True)')
     parts = dist.all_gather(tensor.contiguous())
-    if any(p.shape[0] != tensor.shape[0] for p in parts):
-        raise ValueError(
-            'shuffled BN needs the same batch size on every rank, got '
-            f'{[p.shape[0] for p in parts]} (set drop_last=True)')
     return torch.stack(parts, dim=1).flatten(0, 1)
 
 

@@ -161,6 +161,11 @@ class Reference:
 
     def step(self, n, views, centroids, labels):
         self.model.train()
+        online = dict(self.online.named_parameters())
+        if n == 0:  # the target starts as a copy of the online net
+            with torch.no_grad():
+                for name, xi in self.target.named_parameters():
+                    xi.copy_(online[name])
         q = [per_group(self.online, v) for v in views]
         p = [per_group(lambda t: self.predictor([t]), x) for x in q]
         with torch.no_grad():
@@ -180,14 +185,10 @@ class Reference:
                 for a, b in ((0, 1), (1, 0))) / 4
         # EMA after the forwards, parameters only (moco_wrapper.py)
         with torch.no_grad():
-            online = dict(self.online.named_parameters())
             m = 1 - 0.004 * (math.cos(math.pi * (n + 1) / NUM_EPOCHS) +
                              1) / 2
             for name, xi in self.target.named_parameters():
-                if n == 0:  # the target starts as a copy of the online net
-                    xi.copy_(online[name])
-                else:
-                    xi.mul_(m).add_((1 - m) * online[name])
+                xi.mul_(m).add_((1 - m) * online[name])
         params = [(name, prm) for name, prm in self.model.named_parameters()
                   if not name.startswith('target_net')]
         grads = torch.autograd.grad(loss, [prm for _, prm in params],

@@ -65,7 +65,13 @@ model = dict(
             with_last_bn=False,
             with_last_bias=True,
             with_avg_pool=False,
-            norm_cfg=norm_cfg),
+            norm_cfg=norm_cfg,
+            # the official predictor's Linear layers start from N(0, 0.01)
+            # with zero bias (ProPos models/propos/byol_wrapper.py); BN 1/0
+            init_cfg=[
+                dict(type='Normal', layer='Linear', std=0.01, bias=0.),
+                dict(type='Constant', val=1, layer=['_BatchNorm'])
+            ]),
         loss=dict(type='CosineSimilarityLoss', scale_factor=0.5)),
     # docs/method.md §1 / paper §4.2: k, k1, k2 = 10, 10, 2.
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),

@@ -162,8 +162,11 @@ class ConAffNeckHook(Hook):
             for group in wrapper.optimizer.param_groups:
                 factor = self.lr_mult
                 if not self.keep_group_lr_mult:
-                    # initial_lr = base lr x the group's lr_mult
-                    factor *= base_lr / group.get('initial_lr', base_lr)
+                    # initial_lr (set by a scheduler; without one, the lr
+                    # as built) = base lr x the group's lr_mult
+                    initial = group.get('initial_lr', group['lr'])
+                    if initial > 0:
+                        factor *= base_lr / initial
                 group['lr'] *= factor
         self._lr_scaled = True
         runner.logger.info(

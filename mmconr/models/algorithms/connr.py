@@ -139,7 +139,13 @@ class ConNR(GroupAwareMixin, BYOL):
         """The target's projections of both views (fp32), the EMA update
         before or after the forwards as ``target_update`` says."""
         online = nn.Sequential(self.backbone, self.neck)
-        if self.target_update == 'before_forward':
+        # The first update copies the online parameters (mmengine). After
+        # the forwards that would leave the first iteration's target with
+        # the weights it was built with, before init_weights() initialised
+        # the online net; the official target starts as a copy, and its
+        # first (after-forward) update is then a no-op: copy first.
+        first = int(self.target_net.steps) == 0
+        if self.target_update == 'before_forward' or first:
             self.target_net.update_parameters(online)
         if self.shuffle_target:
             out = [
@@ -149,7 +155,7 @@ class ConNR(GroupAwareMixin, BYOL):
             ]
         else:
             out = [self.target_net(v)[0] for v in views]
-        if self.target_update == 'after_forward':
+        if self.target_update == 'after_forward' and not first:
             self.target_net.update_parameters(online)
         return [at_least_fp32(t) for t in out]
 

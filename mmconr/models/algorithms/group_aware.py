@@ -177,7 +177,9 @@ class GroupAwareMixin:
                              self.keep_fraction, self.keep_rule)
         # anchors of the global batch / world size: DDP's gradient average
         # then gives the mean over them (no host sync)
-        count = keep.sum() if self.group_loss_average == 'kept' else \
+        # (the official rule can keep no anchor at all: the loss is then 0)
+        count = keep.sum().clamp(min=1) if \
+            self.group_loss_average == 'kept' else \
             keep.new_tensor(keep.numel(), dtype=torch.float)
         return Retrieval(neighbors, keep, count / dist.get_world_size())
 

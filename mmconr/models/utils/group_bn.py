@@ -15,7 +15,8 @@ holds the positions ``q`` with ``q % (B / group_size) == h``. Then
   one group whose statistics are all-reduced (differentiably) within it,
 
 and 1 x 512, 2 x 256, 4 x 128 and 8 x 64 normalise (and back-propagate)
-the same samples together. The running statistics are the same on every
+the same samples together (the statistics in fp32, also under AMP). The
+running statistics are the same on every
 rank and independent of the layout: updated with the average over *all*
 groups of the global batch (``running_stats='mean'``, one all-reduce of 2C
 numbers), or with the statistics of the group holding position 0
@@ -118,7 +119,7 @@ class GroupBatchNorm(_BatchNorm):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         self._check_input_dim(input)
-        if not self.training:
+        if not self.training and self.running_mean is not None:
             return F.batch_norm(input, self.running_mean, self.running_var,
                                 self.weight, self.bias, False, 0., self.eps)
         world = torch_dist.get_world_size() if _dist_ready() else 1
@@ -132,7 +133,7 @@ class GroupBatchNorm(_BatchNorm):
             ]
             # row j of the batch is row j // num_local of group j % num_local
             out = torch.stack(outs, dim=1).flatten(0, 1)
-            if self.track_running_stats:
+            if self.track_running_stats and self.training:
                 with torch.no_grad():
                     if self.running_stats == 'first_group':
                         chunks = chunks[:1]  # rank 0's holds position 0
@@ -144,7 +145,7 @@ class GroupBatchNorm(_BatchNorm):
         ranks_per_group = self.group_size // input.shape[0]
         group = rank_subgroup(world // ranks_per_group)
         mean, var, count = sync_batch_stats(input, group)
-        if self.track_running_stats:
+        if self.track_running_stats and self.training:
             with torch.no_grad():
                 unbiased = var * (count / (count - 1).clamp(min=1))
                 self._update_running(mean.detach(), unbiased, world)
@@ -153,7 +154,7 @@ class GroupBatchNorm(_BatchNorm):
             var.reshape(shape) + self.eps)
         if self.affine:
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return out
+        return out.to(input.dtype)
 
     @staticmethod
     def _stats(x: torch.Tensor):

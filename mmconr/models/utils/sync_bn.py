@@ -34,6 +34,9 @@ def sync_batch_stats(x: torch.Tensor, group=None):
     accurate as a single-process ``F.batch_norm``.
     """
     dims = [0] + list(range(2, x.dim()))
+    # fp32 under AMP: an fp16 count overflows at 65,536 values per channel
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     count = x.new_tensor([x.numel() / x.shape[1]])
     with torch.no_grad():
         count = all_reduce(count, group=group or torch_dist.group.WORLD)
