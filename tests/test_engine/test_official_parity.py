@@ -53,35 +53,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_worker(args, nproc=None):
+def start_worker(args, nproc=None):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
     worker = osp.join(ROOT, 'tests/parity_worker.py')
     cmd = [sys.executable, worker] if nproc is None else [
         sys.executable, '-m', 'torch.distributed.run',
         f'--nproc_per_node={nproc}', f'--master_port={free_port()}', worker
     ]
-    proc = subprocess.run(cmd + [str(a) for a in args], env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    # output to a file: a full pipe would stall a worker nobody reads yet
+    log = open(osp.join(str(args[2]), f'worker_{args[0]}_{nproc}.log'), 'w+')
+    proc = subprocess.Popen(cmd + [str(a) for a in args], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.log = log
+    return proc
+
+
+def finish(proc):
+    proc.wait(timeout=600)
+    proc.log.seek(0)
+    output = proc.log.read()
+    proc.log.close()
+    assert proc.returncode == 0, output[-8000:]
 
 
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory):
-    out = {}
-    for norm in ('bn', 'gn'):
-        d = tmp_path_factory.mktemp(f'full_{norm}')
-        run_worker(['full', norm, d])
-        out[norm, 1] = torch.load(d / 'full.pth', weights_only=False)
-        if norm == 'bn':
-            for nproc in (2, 4):
-                run_worker(['segments', norm, d, d / 'checkpoints'], nproc)
-                out[norm, nproc] = torch.load(
-                    d / f'segments_{nproc}.pth', weights_only=False)
-        if norm == 'bn':
-            out['group_bn'] = [
-                torch.load(d / f'group_bn_rank{r}.pth', weights_only=False)
-                for r in range(4)
-            ]
+    dirs = {norm: tmp_path_factory.mktemp(f'full_{norm}')
+            for norm in ('bn', 'gn')}
+    # the two single-process runs side by side (one thread each)
+    procs = [start_worker(['full', norm, d]) for norm, d in dirs.items()]
+    for proc in procs:
+        finish(proc)
+    out = {(norm, 1): torch.load(d / 'full.pth', weights_only=False)
+           for norm, d in dirs.items()}
+    d = dirs['bn']
+    for nproc in (2, 4):
+        finish(start_worker(['segments', 'bn', d, d / 'checkpoints'], nproc))
+        out['bn', nproc] = torch.load(d / f'segments_{nproc}.pth',
+                                      weights_only=False)
+    out['group_bn'] = [
+        torch.load(d / f'group_bn_rank{r}.pth', weights_only=False)
+        for r in range(4)
+    ]
     return out
 
 
