@@ -72,21 +72,20 @@ def _hook(cfg, hook_type: str) -> Optional[dict]:
 
 
 def _build_schedulers(cfg, optim_wrapper, epoch_length: int) -> list:
-    schedulers = []
-    for sched in cfg.param_scheduler:
-        sched = dict(sched)
-        convert = sched.pop('convert_to_iter_based', False)
-        if sched.get('by_epoch', True) and not convert:
+    """The config's schedulers as the Runner builds them (mmengine's build
+    function converts ``convert_to_iter_based`` ones with
+    ``epoch_length``)."""
+    schedulers = [
+        PARAM_SCHEDULERS.build(
+            sched, default_args=dict(optimizer=optim_wrapper,
+                                     epoch_length=epoch_length))
+        for sched in cfg.param_scheduler
+    ]
+    for sched in schedulers:
+        if sched.by_epoch:
             raise ValueError(
-                f'print_recipe steps per iteration; scheduler {sched["type"]} '
+                f'print_recipe steps per iteration; {type(sched).__name__} '
                 'is per epoch without convert_to_iter_based')
-        cls = PARAM_SCHEDULERS.get(sched.pop('type'))
-        if convert:
-            schedulers.append(
-                cls.build_iter_from_epoch(
-                    optim_wrapper, epoch_length=epoch_length, **sched))
-        else:
-            schedulers.append(cls(optim_wrapper, **sched))
     return schedulers
 
 
