@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tests import parity_worker
-from tests.test_models.test_neighborhoods import reference_conaff
+from tests.test_models.test_neighborhoods.reference import reference_conaff
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 B = parity_worker.GLOBAL_BATCH

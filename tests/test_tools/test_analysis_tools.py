@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from tests.test_models.test_neighborhoods import reference_conaff
+from tests.test_models.test_neighborhoods.reference import reference_conaff
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')

@@ -18,14 +18,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-# Elements of one dense row chunk (similarity or C rows): 1 Mi fp32 values
-# = 4 MiB, which the allocator recycles between chunks instead of mapping
-# fresh pages (measured on 2 CPU cores: B = 4096 cosine k-NN in 256-row
-# chunks 51 ms, in 1024-row chunks 71 ms).
-CHUNK_ELEMS = 1 << 20
+from .dense import dense_layer
+from .topk import rows_per_chunk
+
 # A sparse-sparse product costs roughly this many dense GEMM multiply-adds
-# per scalar product (measured on 2 CPU cores: SMMP ~0.8 ns per product,
-# MKL SGEMM ~0.01 ns per multiply-add).
+# per scalar product (SMMP's time per product over SGEMM's per
+# multiply-add, measured by benchmark_neighborhood.py: docs/benchmark.md).
 SPGEMM_COST = 80
 # The propagation switches to dense rows when a layer would gather more
 # than this share of B² values.
@@ -51,9 +49,8 @@ def propagated_affinity(ranks: torch.Tensor, weights: torch.Tensor, k2: int,
         The propagated rows ``A`` as CSR, or as a dense (B, B) tensor when
         they stop being sparse (a layer would gather more than
         :data:`DENSE_SHARE` x B² values; the remaining layers then run
-        dense, as in :func:`conaff_affinity`).
+        dense, as in :func:`.dense.conaff_affinity`).
     """
-    from .neighborhoods import _dense_layer
     n, k1 = ranks.shape
     r = ranks.numpy()
     a = sp.csr_matrix(
@@ -72,7 +69,7 @@ def propagated_affinity(ranks: torch.Tensor, weights: torch.Tensor, k2: int,
         if gathered > DENSE_SHARE * n * n:
             dense = torch.from_numpy(a.toarray())
             for _ in range(layer, num_layers):
-                dense = _dense_layer(dense, ranks[:, :k2], weights[:, :k2])
+                dense = dense_layer(dense, ranks[:, :k2], weights[:, :k2])
             return dense
         a = _row_normalize((prop @ sym).tocsr())
     return a
@@ -96,15 +93,15 @@ def contextual_map(a: sp.csr_matrix, fn: Callable[[int, torch.Tensor],
     oversubscribed.
     """
     n = a.shape[0]
-    rows_per_chunk = max(1, CHUNK_ELEMS // n)
-    starts = list(range(0, n, rows_per_chunk))
+    step = rows_per_chunk(n)
+    starts = list(range(0, n, step))
     a_t = a.T.tocsr()
     buffers = threading.local()  # one dense chunk per thread, reused
 
     def chunk(start: int) -> torch.Tensor:
-        block = a[start:start + rows_per_chunk] @ a_t
+        block = a[start:start + step] @ a_t
         if not hasattr(buffers, 'out'):
-            buffers.out = np.empty((rows_per_chunk, n), dtype=np.float32)
+            buffers.out = np.empty((step, n), dtype=np.float32)
         out = buffers.out[:block.shape[0]]
         block.toarray(out=out)
         return fn(start, torch.from_numpy(out))
