@@ -27,7 +27,7 @@ from PIL import Image
 
 from mmconr.datasets import CorruptImageError
 from mmconr.engine import BoundaryFilterHook
-from mmconr.evaluation import ClusteringMetric, kmeans
+from mmconr.evaluation import ClusteringMetric
 from mmconr.registry import DATASETS, HOOKS, TRANSFORMS
 from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_imagenet_tree
@@ -198,35 +198,6 @@ def test_last_batch_smaller_than_k_trains(tmp_path):
     cfg.train_dataloader.drop_last = False
     runner = train(cfg)
     assert runner.iter == 3 * 4
-
-
-def test_empty_kmeans_cluster_from_collapsed_features():
-    feats = torch.zeros(50, 8)
-    feats[:, 0] = 1
-    feats[25:, 1] = 1  # two distinct vectors, K = 4
-    with pytest.warns(UserWarning, match='Only 2 distinct feature vectors '
-                      'among 50 for num_clusters=4: the features have '
-                      'collapsed'):
-        _, labels = kmeans(feats, 4, normalize=True)
-    assert torch.bincount(labels, minlength=4).min() >= 1
-
-
-def test_empty_kmeans_cluster_is_filled():
-    """Two tight groups and K = 4 with centroids that leave two clusters
-    empty: each empty cluster gets the point farthest from its centroid."""
-    from mmconr.evaluation.kmeans import fill_empty_clusters
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal(0, .01, (10, 2)),
-                        rng.normal(5, .01, (10, 2))]).astype(np.float32)
-    centroids = np.array([[0, 0], [5, 5], [50, 50], [-50, 50]], np.float32)
-    d = ((x[:, None] - centroids[None]) ** 2).sum(-1)
-    labels, sq = d.argmin(1), d.min(1)
-    far = np.argsort(-sq)[:2]
-    with pytest.warns(UserWarning, match='left 2 of 4 clusters empty'):
-        fill_empty_clusters(x, centroids, labels, sq)
-    assert np.bincount(labels, minlength=4).min() >= 1
-    assert sorted(labels[far]) == [2, 3]
-    np.testing.assert_array_equal(centroids[2:], x[far])
 
 
 @HOOKS.register_module(force=True)

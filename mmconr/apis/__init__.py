@@ -1,12 +1,13 @@
 """Python API of the tools: load a trained model, embed a dataset or a
 folder of images, cluster it and write what a person looks at."""
+from mmconr.utils.config import load_config
+from mmconr.utils.config_surgery import DEFAULT_FOLDER_CONFIG, folder_config
 from .analysis import neighbor_purity_curve, query_neighbors
 from .clustering import (Clustering, boundary_mask, cluster_features,
                          label_agreement)
-from .folder import (DEFAULT_FOLDER_CONFIG, FolderClustering, cluster_folder,
-                     folder_config, set_epochs, set_image_size)
+from .folder import FolderClustering, cluster_folder
 from .inference import (build_dataloader, embed_dataset, extract_features,
-                        init_model, load_config, neighborhood_args)
+                        init_model, neighborhood_args)
 from .recipe import recipe
 from .report import cluster_report, format_summary
 
@@ -14,7 +15,7 @@ __all__ = [
     'neighbor_purity_curve', 'query_neighbors', 'Clustering',
     'boundary_mask', 'cluster_features', 'label_agreement',
     'DEFAULT_FOLDER_CONFIG', 'FolderClustering', 'cluster_folder',
-    'folder_config', 'set_epochs', 'set_image_size', 'build_dataloader',
-    'embed_dataset', 'extract_features', 'init_model', 'load_config',
-    'neighborhood_args', 'recipe', 'cluster_report', 'format_summary'
+    'folder_config', 'build_dataloader', 'embed_dataset', 'extract_features',
+    'init_model', 'load_config', 'neighborhood_args', 'recipe',
+    'cluster_report', 'format_summary'
 ]

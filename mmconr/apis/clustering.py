@@ -5,8 +5,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmconr.evaluation import kmeans
-from mmconr.models.boundary import boundary_ratio
+from mmconr.clustering import EVAL_KMEANS, kmeans, kmeans_settings
+from mmconr.evaluation import cluster_metrics
+from mmconr.models.boundary import boundary_ratio, keep_mask
 
 
 class Clustering(NamedTuple):
@@ -47,10 +48,9 @@ def cluster_features(feats: torch.Tensor,
                      kmeans_cfg: Optional[Dict] = None) -> Clustering:
     """Spherical k-means (k-means++ init, as the evaluation) on the
     L2-normalised ``feats``; ``kmeans_cfg`` goes to
-    :func:`mmconr.evaluation.kmeans` (default ``n_init=3, max_iter=100,
-    seed=0``, the test-time metric's)."""
-    cfg = dict(n_init=3, max_iter=100, seed=0, spherical=True)
-    cfg.update(kmeans_cfg or {})
+    :func:`mmconr.clustering.kmeans` (default
+    :data:`mmconr.clustering.EVAL_KMEANS`, the test-time metric's)."""
+    cfg = kmeans_settings(EVAL_KMEANS, kmeans_cfg)
     z = F.normalize(feats.float().cpu(), dim=1)
     centroids, labels = kmeans(z, num_clusters, **cfg)
     empty = Clustering(labels, centroids, torch.empty(0), torch.empty(0))
@@ -60,14 +60,12 @@ def cluster_features(feats: torch.Tensor,
 def boundary_mask(clustering: Clustering, fraction: float) -> torch.Tensor:
     """The samples that Eq. 13 would filter out if the whole set were one
     batch: all but the ``ceil(fraction * N)`` smallest boundary ratios."""
-    from mmconr.models.boundary import keep_mask
     return ~keep_mask(clustering.boundary_ratios, fraction)
 
 
 def label_agreement(gt_labels, clusters) -> Optional[Dict[str, float]]:
     """NMI / ACC / ARI (percent) over the samples with a label >= 0, or
     ``None`` when there is none."""
-    from mmconr.evaluation import cluster_metrics
     gt = np.asarray(gt_labels)
     if not (gt >= 0).any():
         return None

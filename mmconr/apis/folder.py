@@ -1,25 +1,18 @@
 """Cluster a folder of images: train (or load a checkpoint), embed, group,
-and write what a person looks at (:func:`cluster_folder`)."""
-import logging
+and write what a person looks at (:func:`cluster_folder`); the config
+surgery it needs is :mod:`mmconr.utils.config_surgery`."""
 import os.path as osp
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import torch
-from mmengine.config import Config
-from mmengine.logging import print_log
 
-from mmconr.utils.paths import find_shipped, shipped_path
+from mmconr.engine import train_from_config
+from mmconr.utils.config import ConfigLike
+from mmconr.utils.config_surgery import check_trainable, folder_config
+from mmconr.visualization import load_rgb
 from .clustering import Clustering, cluster_features
-from .inference import (ConfigLike, build_dataloader, extract_features,
-                        init_model, load_config)
+from .inference import build_dataloader, extract_features, init_model
 from .report import cluster_report
-
-# shipped in mmconr/.mim/configs (installed) or the clone's configs/
-DEFAULT_FOLDER_CONFIG_NAME = 'configs/custom/byol_conr_folder.py'
-# its path (None if this mmconr ships no configs: folder_config then says
-# where it looked)
-DEFAULT_FOLDER_CONFIG = find_shipped(DEFAULT_FOLDER_CONFIG_NAME)
-FOLDER_DATASET = 'UnlabeledImageFolder'
 
 
 class FolderClustering(NamedTuple):
@@ -30,183 +23,6 @@ class FolderClustering(NamedTuple):
     skipped: List[Tuple[str, str]]  # (path, reason)
     checkpoint: str
     summary: dict
-
-
-def loader_cfgs(cfg: Config) -> Iterator[dict]:
-    """Every dataloader dict of a config (hooks' included)."""
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                'feature_dataloader'):
-        if cfg.get(key) is not None:
-            yield cfg[key]
-    for hook in cfg.get('custom_hooks', []) or []:
-        if isinstance(hook.get('dataloader'), dict):
-            yield hook['dataloader']
-
-
-def _transforms(pipeline) -> Iterator[dict]:
-    for item in pipeline or []:
-        if isinstance(item, (list, tuple)):
-            yield from _transforms(item)
-        elif isinstance(item, dict):
-            yield item
-            yield from _transforms(item.get('transforms'))
-
-
-def pipelines(cfg: Config) -> Iterator[list]:
-    for loader in loader_cfgs(cfg):
-        yield loader['dataset'].get('pipeline')
-    for key, value in cfg.items():
-        if key.endswith('pipeline') and isinstance(value, list):
-            yield value
-
-
-def set_image_size(cfg: Config, size: int) -> None:
-    """Make every resize / crop transform of every pipeline produce
-    ``size`` x ``size`` images (RandomResizedCrop, ResizeEdge, CenterCrop,
-    Resize)."""
-    if not isinstance(size, int) or size < 8:
-        raise ValueError(f'img_size must be an integer >= 8, got {size!r}')
-    changed = 0
-    for pipeline in pipelines(cfg):
-        for t in _transforms(pipeline):
-            if t.get('type') in ('RandomResizedCrop', 'ResizeEdge'):
-                t['scale'] = size
-            elif t.get('type') == 'CenterCrop':
-                t['crop_size'] = size
-            elif t.get('type') == 'Resize':
-                t['scale'] = (size, size)
-            else:
-                continue
-            changed += 1
-    if not changed:
-        raise ValueError('img_size: the config has no resize or crop '
-                         'transform whose size could be set')
-    cfg.img_size = size
-
-
-def set_epochs(cfg: Config, epochs: int) -> None:
-    """Stretch the schedule to ``epochs``: every epoch-based scheduler
-    boundary and the hooks' ``start_epoch`` / ``end_epoch`` keep their
-    share of the run (at least one epoch each)."""
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f'epochs must be a positive integer, got {epochs!r}')
-    old = cfg.train_cfg['max_epochs']
-    scale = epochs / old
-
-    def at(epoch, low=0):
-        # a phase that does not start at 0 keeps at least one epoch before
-        low = max(low, 1 if epoch > 0 else 0)
-        return min(max(int(round(epoch * scale)), low), epochs)
-
-    schedulers = cfg.get('param_scheduler') or []
-    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
-        if not sched.get('by_epoch', True):
-            continue
-        begin = min(at(sched.get('begin', 0)), epochs - 1)
-        end = at(min(sched.get('end', old), old), begin + 1)
-        sched.update(begin=begin, end=end)
-        if 'T_max' in sched:
-            sched['T_max'] = end - begin
-    for hook in cfg.get('custom_hooks', []) or []:
-        if 'start_epoch' in hook:
-            hook['start_epoch'] = min(at(hook['start_epoch']), epochs - 1)
-        if hook.get('end_epoch') is not None:
-            hook['end_epoch'] = at(hook['end_epoch'], hook['start_epoch'] + 1)
-    cfg.train_cfg['max_epochs'] = epochs
-    if 'max_epochs' in cfg:
-        cfg.max_epochs = epochs
-
-
-def folder_config(folder: str,
-                  num_clusters: int,
-                  config: Optional[ConfigLike] = None,
-                  work_dir: Optional[str] = None,
-                  img_size: Optional[int] = None,
-                  epochs: Optional[int] = None,
-                  batch_size: Optional[int] = None,
-                  num_workers: Optional[int] = None,
-                  max_images: Optional[int] = None,
-                  labels_from: str = 'none',
-                  cfg_options: Optional[dict] = None) -> Config:
-    """``config`` (default ``configs/custom/byol_conr_folder.py``) pointed
-    at ``folder`` with K = ``num_clusters``; ``cfg_options`` are applied
-    last."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'image folder not found: {folder}')
-    if not isinstance(num_clusters, int) or num_clusters < 2:
-        raise ValueError(
-            f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-    config = config or DEFAULT_FOLDER_CONFIG or shipped_path(
-        DEFAULT_FOLDER_CONFIG_NAME)
-    cfg = load_config(config)
-    found = False
-    for loader in loader_cfgs(cfg):
-        dataset = loader['dataset']
-        if dataset.get('type') != FOLDER_DATASET:
-            continue
-        found = True
-        dataset.update(data_root=folder, labels_from=labels_from,
-                       max_images=max_images)
-        if num_workers is not None:
-            loader['num_workers'] = num_workers
-            if num_workers == 0:
-                loader['persistent_workers'] = False
-    if not found:
-        name = config if isinstance(config, str) else 'the config'
-        raise ValueError(
-            f'{name} has no {FOLDER_DATASET} dataset; use a config like '
-            f'{DEFAULT_FOLDER_CONFIG_NAME}')
-    cfg.num_clusters = num_clusters
-    evaluators = cfg.get('test_evaluator') or []
-    for evaluator in evaluators if isinstance(evaluators, list) else [
-            evaluators
-    ]:
-        if evaluator.get('type') == 'ClusteringMetric':
-            evaluator['num_clusters'] = num_clusters
-    if img_size is not None:
-        set_image_size(cfg, img_size)
-    if epochs is not None:
-        set_epochs(cfg, epochs)
-    if batch_size is not None:
-        cfg.train_dataloader['batch_size'] = batch_size
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
-def check_trainable(cfg: Config, num_images: int) -> None:
-    """Enough images for K and for the neighbourhood; a batch no larger
-    than the folder (drop_last would leave nothing to train on)."""
-    from mmconr.registry import MODELS
-    if cfg.num_clusters > num_images:
-        raise ValueError(f'num_clusters={cfg.num_clusters} is larger than '
-                         f'the {num_images} readable images')
-    neighborhood = cfg.model.get('neighborhood')
-    min_batch = getattr(MODELS.build(neighborhood), 'min_batch_size',
-                        1) if neighborhood else 1
-    if num_images < min_batch:
-        raise ValueError(
-            f'only {num_images} readable images; ConNR needs a batch of at '
-            f'least {min_batch} (the neighbourhood size)')
-    batch = cfg.train_dataloader['batch_size']
-    if batch > num_images:
-        print_log(
-            f'batch size {batch} > {num_images} images: training with '
-            f'batches of {num_images}', logger='current',
-            level=logging.WARNING)
-        cfg.train_dataloader['batch_size'] = num_images
-
-
-def train(cfg: Config) -> str:
-    """Train with an mmengine Runner; the last checkpoint's path."""
-    from mmengine.runner import Runner
-    cfg.setdefault('work_dir', osp.join('work_dirs', 'folder'))
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def cluster_folder(folder: str,
@@ -242,7 +58,7 @@ def cluster_folder(folder: str,
     dataset = loader.dataset
     if checkpoint is None:
         check_trainable(cfg, len(dataset))
-        checkpoint = train(cfg)
+        checkpoint = train_from_config(cfg)
     model = init_model(cfg, checkpoint, device)
     feats, gt_labels = extract_features(model, loader)
     if num_clusters > feats.shape[0]:
@@ -252,7 +68,6 @@ def cluster_folder(folder: str,
         'kmeans_cfg')
     clustering = cluster_features(feats, num_clusters, kmeans_cfg)
     paths = [dataset.relative_path(i) for i in range(len(dataset))]
-    from mmconr.visualization import load_rgb
     summary = cluster_report(
         out_dir,
         paths,

@@ -1,44 +1,15 @@
 """A trained model and its target features, outside a training run."""
 import os.path as osp
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
+from mmconr.clustering import extract_dataset_features
 from mmconr.registry import MODELS
-from mmconr.utils import register_all_modules
-from mmconr.utils.paths import find_shipped
-
-ConfigLike = Union[str, Config]
-
-
-def load_config(config: ConfigLike, cfg_options: Optional[dict] = None
-                ) -> Config:
-    """A :class:`Config` from a path (or a copy of one), with overrides.
-
-    A relative path that is not there from the working directory, such as
-    ``configs/demo/byol_conr_digits.py``, is looked up among the configs
-    shipped with mmconr (``mmconr/.mim/`` or the clone's root)."""
-    if isinstance(config, Config):
-        cfg = config.copy()
-    else:
-        if not osp.isfile(config):
-            try:
-                shipped = find_shipped(config)
-            except ValueError:  # absolute, or outside the repository
-                shipped = None
-            if shipped is None or not osp.isfile(shipped):
-                raise FileNotFoundError(f'config file not found: {config}')
-            config = shipped
-        cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    register_all_modules(init_default_scope=False)
-    init_default_scope(cfg.get('default_scope', 'mmconr'))
-    return cfg
+from mmconr.utils.config import ConfigLike, load_config
 
 
 def default_device() -> str:
@@ -109,8 +80,6 @@ def extract_features(model, dataloader, show_progress: bool = True
     """L2-normalised target features of every sample of the loader's
     dataset (by dataset index, progress bar on) and their ground-truth
     labels (-1 where none), both on the CPU."""
-    from mmconr.engine.hooks.boundary_filter_hook import \
-        extract_dataset_features
     feats, labels = extract_dataset_features(model, dataloader,
                                              show_progress=show_progress)
     return feats.cpu(), labels.cpu()

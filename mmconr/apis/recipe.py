@@ -19,7 +19,9 @@ from mmengine.optim import build_optim_wrapper
 from torch import nn
 
 from mmconr.engine.hooks import ConAffNeckHook
-from mmconr.registry import MODELS, PARAM_SCHEDULERS
+from mmconr.engine.schedulers import (build_param_schedulers,
+                                      step_after_iteration)
+from mmconr.registry import MODELS
 from mmconr.utils.launch import resolve_batch_size
 
 REPORT_EPOCHS = (0, 25, 50, 400, 799, 800, 850, 999)
@@ -71,24 +73,6 @@ def _hook(cfg, hook_type: str) -> Optional[dict]:
     return None
 
 
-def _build_schedulers(cfg, optim_wrapper, epoch_length: int) -> list:
-    """The config's schedulers as the Runner builds them (mmengine's build
-    function converts ``convert_to_iter_based`` ones with
-    ``epoch_length``)."""
-    schedulers = [
-        PARAM_SCHEDULERS.build(
-            sched, default_args=dict(optimizer=optim_wrapper,
-                                     epoch_length=epoch_length))
-        for sched in cfg.param_scheduler
-    ]
-    for sched in schedulers:
-        if sched.by_epoch:
-            raise ValueError(
-                f'print_recipe steps per iteration; {type(sched).__name__} '
-                'is per epoch without convert_to_iter_based')
-    return schedulers
-
-
 def lr_curves(cfg, model: nn.Module, epoch_length: int,
               epochs=REPORT_EPOCHS) -> Dict[str, List[List[float]]]:
     """lr of every kind of param group at the first iteration of each of
@@ -122,7 +106,7 @@ def lr_curves(cfg, model: nn.Module, epoch_length: int,
     ]
     optimizer = type(wrapper.optimizer)(groups, **defaults)
     stand_in = type(wrapper)(optimizer=optimizer)
-    schedulers = _build_schedulers(cfg, stand_in, epoch_length)
+    schedulers = build_param_schedulers(cfg, stand_in, epoch_length)
     neck_hook = _hook(cfg, 'ConAffNeckHook')
     switch = None
     if neck_hook is not None:
@@ -143,8 +127,7 @@ def lr_curves(cfg, model: nn.Module, epoch_length: int,
         if step in wanted:
             for name, group in zip(kinds, optimizer.param_groups):
                 curves[name].append([wanted[step], group['lr']])
-        for sched in schedulers:
-            sched.step()
+        step_after_iteration(schedulers, step, epoch_length)
     return curves
 
 

@@ -8,9 +8,10 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from mmconr.clustering import (EVAL_KMEANS, check_num_classes,
+                               check_num_clusters, kmeans, kmeans_settings)
 from mmconr.registry import METRICS
 from .functional import cluster_metrics
-from .kmeans import kmeans
 
 
 @METRICS.register_module()
@@ -26,7 +27,7 @@ class ClusteringMetric(BaseMetric):
 
     Args:
         num_clusters: K.
-        kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`.
+        kmeans_cfg: keyword arguments of :func:`mmconr.clustering.kmeans`.
         out_file: optional CSV path receiving one row per sample:
             ``sample_idx,gt_label,cluster``.
         match_classes: require ``num_clusters`` to equal the number of
@@ -43,12 +44,8 @@ class ClusteringMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if not isinstance(num_clusters, int) or num_clusters < 2:
-            raise ValueError(
-                f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-        self.num_clusters = num_clusters
-        self.kmeans_cfg = dict(n_init=3, max_iter=100, seed=0, spherical=True)
-        self.kmeans_cfg.update(kmeans_cfg or {})
+        self.num_clusters = check_num_clusters(num_clusters)
+        self.kmeans_cfg = kmeans_settings(EVAL_KMEANS, kmeans_cfg)
         self.out_file = out_file
         self.match_classes = match_classes
 
@@ -58,14 +55,10 @@ class ClusteringMetric(BaseMetric):
 
     @dataset_meta.setter
     def dataset_meta(self, meta: dict) -> None:
-        classes = (meta or {}).get('classes') or ()
-        if self.match_classes and classes and \
-                len(classes) != self.num_clusters:
-            raise ValueError(
-                f'ClusteringMetric: num_clusters={self.num_clusters} does '
-                f'not match the {len(classes)} classes of the evaluated '
-                f'dataset; set num_clusters={len(classes)} (or '
-                'match_classes=False to score another number of clusters)')
+        if self.match_classes:
+            check_num_classes('ClusteringMetric', self.num_clusters,
+                              (meta or {}).get('classes') or (),
+                              'the evaluated dataset')
         self._dataset_meta = meta
 
     def process(self, data_batch, data_samples: Sequence) -> None:

@@ -20,7 +20,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner, load_checkpoint
 from torch import nn
 
-from mmconr.apis.official import rename_official_key
+from mmconr.converters import rename_official_key
 from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_cifar10
 
@@ -245,7 +245,7 @@ def test_load_from_and_resume_at_epoch_800(converted, tmp_path, monkeypatch):
 
 
 def test_bad_checkpoints_are_named(converted, tmp_path):
-    from mmconr.apis.official import convert_official_byol
+    from mmconr.converters import convert_official_byol
     _, state, _ = converted
     bad = dict(state)
     bad['encoder_q.9.weight'] = torch.zeros(1)

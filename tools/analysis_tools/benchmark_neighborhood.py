@@ -9,7 +9,7 @@
    first call gives the peak memory, then --repeats timed calls).
 2. k-means of --kmeans-samples x --dim features (an L2-normalised Gaussian
    mixture with K components) for every K of --kmeans-k:
-   ``mmconr.evaluation.kmeans`` against ``sklearn.cluster.KMeans``
+   ``mmconr.clustering.kmeans`` against ``sklearn.cluster.KMeans``
    (k-means++, n_init=1, tol=1e-4, max_iter=300), --kmeans-seeds seeds:
    median times and mean inertias. A single run ends in a seed-dependent
    local optimum (a few % apart for either library), so the quality is
@@ -131,7 +131,7 @@ def bench_kmeans(args) -> list:
 
     from sklearn.cluster import KMeans
 
-    from mmconr.evaluation import kmeans
+    from mmconr.clustering import kmeans
     device = get_device(args.device)
     rows = []
     print('| K | sklearn (s) | mmconr (s) | speed-up | sklearn inertia | '

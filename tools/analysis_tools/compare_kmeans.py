@@ -11,7 +11,7 @@ centres (a zero centre for an empty cluster), k-means++ seeding with
 unsquared cosine distances as potentials, a stop when the labels do not
 change or the summed cosine shift of the centres is at most tol x the mean
 (unbiased) feature variance, the best state over all iterations and
-restarts. mmconr's is ``mmconr.evaluation.kmeans`` with the settings of
+restarts. mmconr's is ``mmconr.clustering.kmeans`` with the settings of
 ``configs/_base_/conr_stage.py``.
 
 For the centred, L2-normalised pixels of scikit-learn's digits (1,797 x 64,
@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.metrics import normalized_mutual_info_score
 
-from mmconr.evaluation import kmeans
+from mmconr.clustering import kmeans
 
 
 def parse_args(argv=None):

@@ -27,7 +27,7 @@ import os.path as osp
 
 import torch
 
-from mmconr.apis.official import official_to_mmconr
+from mmconr.converters import official_to_mmconr
 from mmconr.utils import load_checkpoint_file
 from mmconr.utils.paths import shipped_path
 

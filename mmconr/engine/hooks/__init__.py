@@ -1,4 +1,4 @@
-from .boundary_filter_hook import BoundaryFilterHook, extract_dataset_features
+from .boundary_filter_hook import BoundaryFilterHook
 from .conaff_neck_hook import ConAffNeckHook
 from .epoch_seed_hook import EpochSeedHook, epoch_seed
 from .safety_hooks import (CheckpointCheckHook, NonFiniteLossHook,
@@ -7,5 +7,5 @@ from .safety_hooks import (CheckpointCheckHook, NonFiniteLossHook,
 __all__ = [
     'BoundaryFilterHook', 'ConAffNeckHook', 'EpochSeedHook',
     'CheckpointCheckHook', 'NonFiniteLossHook', 'checkpoint_mismatch',
-    'extract_dataset_features', 'epoch_seed'
+    'epoch_seed'
 ]

@@ -4,101 +4,16 @@ from typing import Optional, Union
 import torch
 from mmengine import dist
 from mmengine.hooks import Hook
-from mmengine.utils import ProgressBar
+from mmpretrain.utils import get_ori_model
 
-from mmconr.evaluation import cluster_metrics, cluster_purity, kmeans
+from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
+                               check_num_clusters, dataset_classes,
+                               extract_dataset_features, kmeans,
+                               kmeans_settings)
+from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
-from .conaff_neck_hook import from_config, unwrap
-from .safety_hooks import last_checkpoint
-
-
-def extract_dataset_features(model,
-                             dataloader,
-                             show_progress: bool = True,
-                             amp: bool = True,
-                             channels_last: bool = True):
-    """Target features of every dataset index, distributed and padding-safe.
-
-    Every rank embeds its share of the (non-shuffled) dataloader, scatters
-    the features into an (N, D) sum by ``sample_idx`` with per-index counts,
-    and both are all-reduced; samples a padded sampler visits twice are
-    averaged, not double counted.
-
-    Runs in ``torch.inference_mode`` with the model in eval mode. On CUDA,
-    ``amp`` runs the forward under fp16 autocast (the features are returned
-    in fp32) and ``channels_last`` feeds the images in that memory format;
-    both are ignored on the CPU.
-
-    Returns:
-        (feats FloatTensor (N, D), gt_labels LongTensor (N,), -1 if absent).
-    """
-    num_samples = len(dataloader.dataset)
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    on_cuda = device.type == 'cuda'
-    feats = counts = None
-    progress = ProgressBar(len(dataloader)) if (
-        show_progress and dist.is_main_process()) else None
-    try:
-        with torch.inference_mode(), torch.autocast(
-                'cuda', dtype=torch.float16, enabled=on_cuda and amp):
-            gt_labels = torch.full((num_samples, ), -1, dtype=torch.long,
-                                   device=device)
-            for data in dataloader:
-                data = model.data_preprocessor(data, False)
-                inputs = data['inputs']
-                if isinstance(inputs, (list, tuple)):
-                    inputs = inputs[0]
-                if on_cuda and channels_last and inputs.dim() == 4:
-                    inputs = inputs.contiguous(
-                        memory_format=torch.channels_last)
-                batch_feats = model.extract_target_feat(inputs).float()
-                idx = torch.tensor(
-                    [s.sample_idx for s in data['data_samples']],
-                    device=device)
-                if feats is None:
-                    feats = torch.zeros(num_samples, batch_feats.shape[1],
-                                        device=device)
-                    counts = torch.zeros(num_samples, device=device)
-                feats.index_add_(0, idx, batch_feats)
-                counts.index_add_(0, idx,
-                                  torch.ones_like(idx, dtype=torch.float))
-                labels = [
-                    int(s.gt_label.reshape(-1)[0]) if 'gt_label' in s else -1
-                    for s in data['data_samples']
-                ]
-                gt_labels[idx] = torch.tensor(labels, device=device)
-                if progress is not None:
-                    progress.update()
-            dist.all_reduce(feats, op='sum')
-            dist.all_reduce(counts, op='sum')
-            dist.all_reduce(gt_labels, op='max')
-    finally:
-        model.train(was_training)
-    if progress is not None:
-        print()
-    missing = (counts == 0).nonzero().flatten()
-    if missing.numel():
-        raise RuntimeError(
-            f'{missing.numel()} dataset indices were never embedded (first: '
-            f'{missing[:5].tolist()}); the feature dataloader must visit the '
-            'whole dataset')
-    # ordinary tensors again (inference tensors refuse in-place updates)
-    return feats / counts[:, None], gt_labels.clone()
-
-
-def check_num_classes(owner: str, num_clusters: int, dataset) -> None:
-    """``num_clusters`` must match the classes a labelled dataset declares
-    (``metainfo['classes']``); datasets without classes are not checked."""
-    classes = getattr(dataset, 'metainfo', {}).get('classes') or ()
-    if classes and len(classes) != num_clusters:
-        raise ValueError(
-            f'{owner}: num_clusters={num_clusters} does not match the '
-            f'{len(classes)} classes of {type(dataset).__name__}; set '
-            f'num_clusters={len(classes)} (or match_classes=False to '
-            'cluster into a different number of groups on purpose)')
+from ..runner_utils import from_config, last_checkpoint
 
 
 @HOOKS.register_module()
@@ -122,7 +37,7 @@ class BoundaryFilterHook(Hook):
         start_fraction: fr0 in (0, 1].
         one_based_epochs: compute the fraction from 1-based epochs, as the
             official code (0.804 in its first ConNR epoch, not 0.8).
-        kmeans_cfg: keyword arguments of :func:`mmconr.evaluation.kmeans`;
+        kmeans_cfg: keyword arguments of :func:`mmconr.clustering.kmeans`;
             the seed is offset by the epoch.
         match_classes: require ``num_clusters`` to equal the number of
             classes the training set declares (if it declares any).
@@ -155,15 +70,14 @@ class BoundaryFilterHook(Hook):
             raise ValueError(
                 f'interval must be a positive integer, got {interval!r}')
         if not isinstance(num_clusters, str):
-            self._check_num_clusters(num_clusters)
+            check_num_clusters(num_clusters)
         self.dataloader_cfg = dataloader
         self.num_clusters = num_clusters
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
         self.start_fraction = start_fraction
         self.one_based_epochs = bool(one_based_epochs)
-        self.kmeans_cfg = dict(n_init=1, max_iter=50, seed=0, spherical=True)
-        self.kmeans_cfg.update(kmeans_cfg or {})
+        self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, kmeans_cfg)
         self.match_classes = match_classes
         self.interval = interval
         self.amp = amp
@@ -171,19 +85,13 @@ class BoundaryFilterHook(Hook):
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
 
-    @staticmethod
-    def _check_num_clusters(num_clusters) -> None:
-        if not isinstance(num_clusters, int) or num_clusters < 2:
-            raise ValueError(
-                f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-
     def before_train(self, runner) -> None:
         self.dataloader_cfg = from_config(runner, 'BoundaryFilterHook',
                                           'dataloader', self.dataloader_cfg)
         self.num_clusters = from_config(runner, 'BoundaryFilterHook',
                                         'num_clusters', self.num_clusters)
-        self._check_num_clusters(self.num_clusters)
-        model = unwrap(runner.model)
+        check_num_clusters(self.num_clusters)
+        model = get_ori_model(runner.model)
         if not hasattr(model, 'set_boundary_state'):
             raise TypeError('BoundaryFilterHook needs a ConNR-style model '
                             'with set_boundary_state(); got '
@@ -201,8 +109,10 @@ class BoundaryFilterHook(Hook):
                 f'num_clusters={self.num_clusters} is larger than the '
                 f'{num_samples} samples of the training set')
         if self.match_classes:
+            dataset = runner.train_dataloader.dataset
             check_num_classes('BoundaryFilterHook', self.num_clusters,
-                              runner.train_dataloader.dataset)
+                              dataset_classes(dataset),
+                              type(dataset).__name__)
 
     def _get_dataloader(self, runner):
         if self._dataloader is None:
@@ -214,7 +124,7 @@ class BoundaryFilterHook(Hook):
         epoch = runner.epoch
         if epoch < self.start_epoch:
             return
-        model = unwrap(runner.model)
+        model = get_ori_model(runner.model)
         fraction = relaxed_fraction(epoch, self.start_epoch, self.end_epoch,
                                     self.start_fraction,
                                     self.one_based_epochs)
@@ -295,6 +205,5 @@ class BoundaryFilterHook(Hook):
         if state is None:
             return
         self.state = dict(state)
-        unwrap(runner.model).set_boundary_state(state['centroids'],
-                                                state['pseudo_labels'],
-                                                state['fraction'])
+        get_ori_model(runner.model).set_boundary_state(
+            state['centroids'], state['pseudo_labels'], state['fraction'])

@@ -1,53 +1,12 @@
 """ConAffNeckHook: switches ConNR from instance- to group-aware training."""
 from typing import List, Union
 
-from mmengine.dataset import Compose
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 
 from mmconr.registry import HOOKS
-
-
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
-def from_config(runner, hook: str, name: str, value):
-    """A hook argument given as a string names a top-level key of the
-    config (e.g. ``'feature_dataloader'``), so that one hook block serves
-    every dataset config."""
-    if not isinstance(value, str):
-        return value
-    if value not in runner.cfg:
-        raise KeyError(f'{hook}: {name}={value!r} is not a top-level key of '
-                       'the config')
-    return runner.cfg[value]
-
-
-def set_pipeline(dataset, pipeline: List[dict]) -> None:
-    """Replace the pipeline of ``dataset`` (through dataset wrappers)."""
-    if hasattr(dataset, 'datasets'):  # ConcatDataset
-        for sub in dataset.datasets:
-            set_pipeline(sub, pipeline)
-    elif hasattr(dataset, 'dataset'):  # RepeatDataset, ClassBalancedDataset
-        set_pipeline(dataset.dataset, pipeline)
-    elif hasattr(dataset, 'pipeline'):
-        dataset.pipeline = Compose(pipeline)
-    else:
-        raise TypeError(f'cannot set the pipeline of {type(dataset).__name__}')
-
-
-def restart_workers(dataloader) -> None:
-    """Make a dataloader with persistent workers pick up a changed dataset:
-    its workers hold a copy of the dataset, so they are shut down and
-    re-created on the next iteration."""
-    iterator = getattr(dataloader, '_iterator', None)
-    if iterator is not None:
-        shutdown = getattr(iterator, '_shutdown_workers', None)
-        if shutdown is not None:
-            shutdown()
-        dataloader._iterator = None
+from ..runner_utils import from_config, restart_workers, set_pipeline
 
 
 @HOOKS.register_module()
@@ -105,7 +64,7 @@ class ConAffNeckHook(Hook):
         self.stage2_pipeline = from_config(runner, 'ConAffNeckHook',
                                            'stage2_pipeline',
                                            self.stage2_pipeline)
-        model = unwrap(runner.model)
+        model = get_ori_model(runner.model)
         if not hasattr(model, 'set_group_stage'):
             raise TypeError(f'ConAffNeckHook needs a ConNR-style model with '
                             f'set_group_stage(); got {type(model).__name__}')
@@ -127,7 +86,7 @@ class ConAffNeckHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         in_group_stage = runner.epoch >= self.start_epoch
-        unwrap(runner.model).set_group_stage(in_group_stage)
+        get_ori_model(runner.model).set_group_stage(in_group_stage)
         if (in_group_stage and self.stage2_pipeline is not None
                 and not self._pipeline_installed):
             loader = runner.train_dataloader

@@ -7,7 +7,7 @@ from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 
 from mmconr.registry import HOOKS
-from .conaff_neck_hook import restart_workers
+from ..runner_utils import restart_workers
 
 
 def epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:

@@ -1,27 +1,18 @@
 """Hooks that stop a run with a clear message instead of losing work:
 a non-finite loss, a checkpoint that does not fit the model."""
 import math
-import os.path as osp
 import re
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmpretrain.utils import get_ori_model
 
 from mmconr.registry import HOOKS
+from ..runner_utils import last_checkpoint
 
 
 def _scalar(value) -> float:
     return float(value.detach()) if torch.is_tensor(value) else float(value)
-
-
-def last_checkpoint(runner) -> str:
-    """The path CheckpointHook recorded last in the work dir, if any."""
-    record = osp.join(runner.work_dir, 'last_checkpoint')
-    if osp.isfile(record):
-        with open(record) as f:
-            return f.read().strip()
-    return 'none written yet'
 
 
 @HOOKS.register_module()
@@ -46,8 +37,7 @@ class NonFiniteLossHook(Hook):
         }
         if not bad:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         bad_params = [
             name for name, p in model.named_parameters()
             if not torch.isfinite(p).all()
@@ -109,8 +99,7 @@ class CheckpointCheckHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('state_dict', checkpoint)
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         mismatch = checkpoint_mismatch(model.state_dict(), state)
         if not any(mismatch.values()):
             return

@@ -24,6 +24,14 @@ from collections import OrderedDict
 from typing import Dict, Optional
 
 import torch
+from mmengine.logging import MessageHub
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+
+from mmconr.engine.schedulers import (build_param_schedulers,
+                                      step_after_iteration)
+from mmconr.registry import MODELS
+from mmconr.utils.config import load_config
 
 _ENCODER_PARTS = {'0': 'conv1', '1': 'bn1', '3': 'layer1', '4': 'layer2',
                   '5': 'layer3', '6': 'layer4'}
@@ -177,10 +185,6 @@ def training_state_at(cfg, model, epoch: int, iters_per_epoch: int,
     buffers by parameter name (:func:`official_momentum`; without them
     momentum restarts from zero), and the parameter schedulers stepped to
     that iteration, as mmengine's ParamSchedulerHook steps them."""
-    from mmengine.logging import MessageHub
-    from mmengine.optim import build_optim_wrapper
-
-    from mmconr.registry import PARAM_SCHEDULERS
     if epoch < 0 or iters_per_epoch < 1:
         raise ValueError(f'epoch={epoch} and iters_per_epoch='
                          f'{iters_per_epoch} must be >= 0 and >= 1')
@@ -191,27 +195,11 @@ def training_state_at(cfg, model, epoch: int, iters_per_epoch: int,
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     if momentum is not None:
         set_momentum(optim_wrapper.optimizer, model, momentum)
-    scheduler_cfgs = cfg.get('param_scheduler') or []
-    if isinstance(scheduler_cfgs, dict):
-        scheduler_cfgs = [scheduler_cfgs]
-    schedulers = []
-    for sched in scheduler_cfgs:
-        sched = dict(sched)
-        sched.setdefault('end', max_epochs if sched.get('by_epoch', True)
-                         else max_epochs * iters_per_epoch)
-        schedulers.append(PARAM_SCHEDULERS.build(
-            sched, default_args=dict(optimizer=optim_wrapper,
-                                     epoch_length=iters_per_epoch)))
+    schedulers = build_param_schedulers(cfg, optim_wrapper, iters_per_epoch)
     with warnings.catch_warnings():  # "scheduler.step() before optimizer"
         warnings.simplefilter('ignore')
         for it in range(epoch * iters_per_epoch):
-            for s in schedulers:
-                if not s.by_epoch:
-                    s.step()
-            if (it + 1) % iters_per_epoch == 0:
-                for s in schedulers:
-                    if s.by_epoch:
-                        s.step()
+            step_after_iteration(schedulers, it, iters_per_epoch)
     hub = MessageHub.get_instance('mmconr-official-converter')
     return dict(
         meta=dict(epoch=epoch, iter=epoch * iters_per_epoch),
@@ -257,10 +245,6 @@ def official_to_mmconr(checkpoint,
     ``optimizer-<epoch>`` file) SGD continues with the official momentum
     buffers.
     """
-    from mmengine.model import revert_sync_batchnorm
-
-    from mmconr.registry import MODELS
-    from .inference import load_config
     cfg = load_config(config)
     steps = max(1, (epoch or 0) * iters_per_epoch)
     state = convert_official_byol(unwrap_state_dict(checkpoint), steps)

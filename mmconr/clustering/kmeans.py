@@ -16,12 +16,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import check_num_clusters
+
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 # Scores computed at once (points x centres): 1 Mi fp32 = 4 MiB, recycled
-# by the allocator (60k x 200 scores in one piece: 44 ms, in 4 MiB chunks:
-# 32 ms on 2 CPU cores).
-_CHUNK_ELEMS = 1 << 20
+# by the allocator (timings: docs/benchmark.md).
+CHUNK_ELEMS = 1 << 20
+
+# The k-means settings of the two places that cluster by default: the
+# evaluation (ClusteringMetric, the Python API) and the per-epoch k-means of
+# BoundaryFilterHook. Configs override them with ``kmeans_cfg``.
+EVAL_KMEANS = dict(n_init=3, max_iter=100, seed=0, spherical=True)
+EPOCH_KMEANS = dict(n_init=1, max_iter=50, seed=0, spherical=True)
+
+
+def kmeans_settings(defaults: dict, overrides: Optional[dict]) -> dict:
+    """``defaults`` updated by ``overrides`` (a new dict)."""
+    return {**defaults, **(overrides or {})}
 
 
 def _as_tensor(feats: ArrayLike) -> torch.Tensor:
@@ -37,7 +49,7 @@ def _assign(x: torch.Tensor, centroids: torch.Tensor,
             x_sq: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Nearest centroid of every point and its squared distance."""
     half_sq = 0.5 * centroids.pow(2).sum(1)
-    step = max(1, _CHUNK_ELEMS // centroids.shape[0])
+    step = max(1, CHUNK_ELEMS // centroids.shape[0])
     labels = torch.empty(x.shape[0], dtype=torch.long, device=x.device)
     best = torch.empty(x.shape[0], device=x.device)
     for s in range(0, x.shape[0], step):
@@ -193,10 +205,7 @@ def kmeans(feats: ArrayLike,
     """
     x = _as_tensor(feats)
     n = x.shape[0]
-    if not isinstance(num_clusters, (int, np.integer)) or num_clusters < 2:
-        raise ValueError(
-            f'num_clusters must be an integer >= 2, got {num_clusters!r}')
-    num_clusters = int(num_clusters)
+    num_clusters = check_num_clusters(num_clusters)
     if num_clusters > n:
         raise ValueError(f'num_clusters={num_clusters} is larger than the '
                          f'number of samples {n}')

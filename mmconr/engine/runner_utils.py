@@ -1,0 +1,77 @@
+"""What the hooks share about the runner: config keys named by a string,
+the train pipeline, dataloader workers and the work dir's records.
+
+Why not mmpretrain's ``SwitchRecipeHook`` for the stage-2 pipeline: it
+replays its switches only on ``--resume`` and at 1-based action epochs, and
+leaves persistent workers running with the old dataset copy; ConNR's stage
+is a function of the epoch alone (restored by any resume path) and
+:class:`EpochSeedHook` needs the same worker restart.
+"""
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.dataset import Compose
+from mmengine.runner import Runner
+
+
+def from_config(runner, hook: str, name: str, value):
+    """A hook argument given as a string names a top-level key of the
+    config (e.g. ``'feature_dataloader'``), so that one hook block serves
+    every dataset config."""
+    if not isinstance(value, str):
+        return value
+    if value not in runner.cfg:
+        raise KeyError(f'{hook}: {name}={value!r} is not a top-level key of '
+                       'the config')
+    return runner.cfg[value]
+
+
+def set_pipeline(dataset, pipeline: List[dict]) -> None:
+    """Replace the pipeline of ``dataset`` (through dataset wrappers)."""
+    if hasattr(dataset, 'datasets'):  # ConcatDataset
+        for sub in dataset.datasets:
+            set_pipeline(sub, pipeline)
+    elif hasattr(dataset, 'dataset'):  # RepeatDataset, ClassBalancedDataset
+        set_pipeline(dataset.dataset, pipeline)
+    elif hasattr(dataset, 'pipeline'):
+        dataset.pipeline = Compose(pipeline)
+    else:
+        raise TypeError(f'cannot set the pipeline of {type(dataset).__name__}')
+
+
+def restart_workers(dataloader) -> None:
+    """Make a dataloader with persistent workers pick up a changed dataset:
+    its workers hold a copy of the dataset, so they are shut down and
+    re-created on the next iteration."""
+    iterator = getattr(dataloader, '_iterator', None)
+    if iterator is not None:
+        shutdown = getattr(iterator, '_shutdown_workers', None)
+        if shutdown is not None:
+            shutdown()
+        dataloader._iterator = None
+
+
+def read_last_checkpoint(work_dir: str) -> Optional[str]:
+    """The path CheckpointHook recorded last in ``work_dir``, or ``None``."""
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
+        return None
+    with open(record) as f:
+        return f.read().strip()
+
+
+def last_checkpoint(runner) -> str:
+    """The runner's last checkpoint, for messages."""
+    return read_last_checkpoint(runner.work_dir) or 'none written yet'
+
+
+def train_from_config(cfg) -> str:
+    """Train ``cfg`` (its ``work_dir`` set) with an mmengine Runner; the
+    path of the last checkpoint it wrote."""
+    if not cfg.get('work_dir'):
+        raise ValueError('train_from_config: the config has no work_dir')
+    Runner.from_cfg(cfg).train()
+    path = read_last_checkpoint(cfg.work_dir)
+    if path is None:
+        raise RuntimeError(f'training wrote no checkpoint in {cfg.work_dir}')
+    return path
