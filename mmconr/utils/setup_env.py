@@ -3,6 +3,10 @@ import datetime
 import warnings
 
 from mmengine import DefaultScope
+from mmpretrain.utils import register_all_modules as register_mmpretrain
+
+from mmconr.compat import apply_patches
+from mmconr.registry import LOCATED_REGISTRIES
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
@@ -11,13 +15,11 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     (:func:`mmconr.compat.apply_patches`: safe checkpoint loading, atomic
     saving, mmcv's ``adjust_hue`` under numpy 2) and optionally make
     ``mmconr`` the default scope."""
-    from mmpretrain.utils import register_all_modules as register_mmpretrain
     register_mmpretrain(init_default_scope=False)
-    import mmconr.datasets  # noqa: F401
-    import mmconr.engine  # noqa: F401
-    import mmconr.evaluation  # noqa: F401
-    import mmconr.models  # noqa: F401
-    from mmconr.compat import apply_patches
+    # mmconr's packages, through the registries' import locations (so that
+    # this module needs none of them at import time: no import cycle)
+    for registry in LOCATED_REGISTRIES:
+        registry.import_from_location()
     apply_patches()
     if not init_default_scope:
         return
