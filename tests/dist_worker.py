@@ -44,12 +44,12 @@ MODEL_CFGS = dict(
     byol=dict(
         type='ConNR', backbone=BACKBONE, neck=_neck(),
         head=dict(type='GroupAwareBYOLHead', predictor=_predictor(32),
-                  loss=dict(type='CosineSimilarityLoss')),
+                  loss=dict(type='GroupAwareCosineLoss')),
         neighborhood=NEIGHBORHOOD, base_momentum=0.01),
     simsiam=dict(
         type='ConNRSimSiam', backbone=BACKBONE, neck=_neck(last_bn=True),
         head=dict(type='GroupAwareBYOLHead', predictor=_predictor(8),
-                  loss=dict(type='CosineSimilarityLoss')),
+                  loss=dict(type='GroupAwareCosineLoss')),
         neighborhood=NEIGHBORHOOD),
     # MoCo v2 shuffles the key batch across GPUs for its per-GPU BN; with
     # synchronised BN the shuffle changes nothing, so 1 x B == 2 x B/2.
@@ -57,7 +57,7 @@ MODEL_CFGS = dict(
         type='ConNRMoCo', backbone=BACKBONE, neck=_neck(), queue_len=64,
         feat_dim=16, momentum=0.01,
         head=dict(type='GroupAwareContrastiveHead',
-                  loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+                  loss=dict(type='GroupAwareInfoNCELoss'), temperature=0.2),
         neighborhood=NEIGHBORHOOD),
 )
 

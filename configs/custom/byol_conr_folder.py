@@ -67,7 +67,7 @@ model = dict(
             with_last_bias=True,
             with_avg_pool=False,
             norm_cfg=dict(type='SyncBN')),
-        loss=dict(type='CosineSimilarityLoss')),
+        loss=dict(type='GroupAwareCosineLoss')),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )
 

@@ -54,7 +54,7 @@ model = dict(
             with_last_bn=False,
             with_avg_pool=False,
             norm_cfg=dict(type='BN1d')),
-        loss=dict(type='CosineSimilarityLoss')),
+        loss=dict(type='GroupAwareCosineLoss')),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )
 

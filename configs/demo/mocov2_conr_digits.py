@@ -20,7 +20,7 @@ model = dict(
         with_avg_pool=True),
     head=dict(
         type='GroupAwareContrastiveHead',
-        loss=dict(type='CrossEntropyLoss'),
+        loss=dict(type='GroupAwareInfoNCELoss'),
         temperature=0.2),
     neighborhood={{_base_.model.neighborhood}},
 )

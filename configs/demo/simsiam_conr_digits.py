@@ -29,6 +29,6 @@ model = dict(
             with_last_bn=False,
             with_last_bias=True,
             norm_cfg=dict(type='BN1d')),
-        loss=dict(type='CosineSimilarityLoss')),
+        loss=dict(type='GroupAwareCosineLoss')),
     neighborhood={{_base_.model.neighborhood}},
 )

@@ -201,6 +201,7 @@ def recipe(cfg: Config, gpus: int,
     if neck is not None:
         out['stages']['group'] = dict(
             epochs=[neck['start_epoch'], max_epochs],
+            loss=dict(model.head.get('loss', {})),
             group_loss_weight=model.get('group_loss_weight'),
             group_loss_average=model.get('group_loss_average', 'kept'),
             keep_rule=model.get('keep_rule', 'ceil'),

@@ -2,17 +2,19 @@ import mmpretrain.models  # noqa: F401  (registers BYOL, ResNet, necks, ...)
 
 from .algorithms import ConNR, ConNRMoCo, ConNRSimSiam, GroupAwareMixin
 from .boundary import boundary_ratio, keep_mask, num_kept, relaxed_fraction
-from .heads import (GroupAwareBYOLHead, GroupAwareContrastiveHead,
-                    group_aware_cosine_loss, group_aware_infonce_loss)
+from .heads import GroupAwareBYOLHead, GroupAwareContrastiveHead
+from .losses import (GroupAwareCosineLoss, GroupAwareInfoNCELoss,
+                     group_aware_cosine_loss, group_aware_infonce_loss)
 from .neighborhoods import (ConAffNeighborhood, LocalNeighborhood,
                             conaff_affinity, conaff_neighbors, local_neighbors)
 from .utils import SyncBatchNorm, sync_batch_stats
 
 __all__ = [
     'ConNR', 'ConNRSimSiam', 'ConNRMoCo', 'GroupAwareMixin',
-    'GroupAwareBYOLHead', 'GroupAwareContrastiveHead',
-    'group_aware_cosine_loss', 'group_aware_infonce_loss',
-    'ConAffNeighborhood', 'LocalNeighborhood', 'conaff_affinity',
-    'conaff_neighbors', 'local_neighbors', 'boundary_ratio', 'keep_mask',
-    'num_kept', 'relaxed_fraction', 'SyncBatchNorm', 'sync_batch_stats'
+    'GroupAwareBYOLHead', 'GroupAwareContrastiveHead', 'GroupAwareCosineLoss',
+    'GroupAwareInfoNCELoss', 'group_aware_cosine_loss',
+    'group_aware_infonce_loss', 'ConAffNeighborhood', 'LocalNeighborhood',
+    'conaff_affinity', 'conaff_neighbors', 'local_neighbors',
+    'boundary_ratio', 'keep_mask', 'num_kept', 'relaxed_fraction',
+    'SyncBatchNorm', 'sync_batch_stats'
 ]

@@ -8,7 +8,6 @@ from mmpretrain.models import BYOL
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from mmconr.models import group_aware_cosine_loss
 from mmconr.registry import MODELS
 
 
@@ -27,7 +26,7 @@ def tiny_cfg(**kwargs):
                 type='NonLinearNeck', in_channels=16, hid_channels=32,
                 out_channels=16, num_layers=2, with_avg_pool=False,
                 norm_cfg=dict(type='BN1d')),
-            loss=dict(type='CosineSimilarityLoss')),
+            loss=dict(type='GroupAwareCosineLoss')),
         neighborhood=dict(type='ConAffNeighborhood', k=4, k1=5, k2=2))
     cfg.update(kwargs)
     return cfg
@@ -141,21 +140,6 @@ def test_group_loss_equals_eq14_with_known_neighbours_and_keep_mask():
     losses['loss'].backward()
     assert model.backbone.conv1.weight.grad is not None
     assert all(p.grad is None for p in model.target_net.parameters())
-
-
-def test_group_aware_cosine_loss_function():
-    gen = torch.Generator().manual_seed(1)
-    preds = torch.randn(4, 5, generator=gen)
-    targets = torch.randn(6, 5, generator=gen)
-    neighbors = torch.tensor([[0, 1], [1, 5], [2, 0], [3, 3]])
-    keep = torch.tensor([True, False, True, True])
-    loss = group_aware_cosine_loss(preds, targets, neighbors, keep, 3.0)
-    cos = F.cosine_similarity
-    expected = -sum(
-        (cos(preds[i], targets[neighbors[i, 0]], dim=0) +
-         cos(preds[i], targets[neighbors[i, 1]], dim=0)) / 2
-        for i in (0, 2, 3)) / 3
-    assert torch.allclose(loss, expected, atol=1e-6)
 
 
 def test_neighbour_purity_is_logged():

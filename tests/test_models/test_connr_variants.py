@@ -31,7 +31,7 @@ def simsiam_cfg(**kwargs):
                            hid_channels=8, out_channels=16, num_layers=2,
                            with_avg_pool=False, with_last_bn=False,
                            with_last_bias=True, norm_cfg=dict(type='BN1d')),
-            loss=dict(type='CosineSimilarityLoss')),
+            loss=dict(type='GroupAwareCosineLoss')),
         neighborhood=dict(type='ConAffNeighborhood', k=4, k1=5, k2=2))
     cfg.update(kwargs)
     return cfg
@@ -42,7 +42,7 @@ def moco_cfg(**kwargs):
         type='ConNRMoCo', backbone=BACKBONE, neck=neck(), queue_len=48,
         feat_dim=16, momentum=0.001,
         head=dict(type='GroupAwareContrastiveHead',
-                  loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+                  loss=dict(type='GroupAwareInfoNCELoss'), temperature=0.2),
         neighborhood=dict(type='ConAffNeighborhood', k=4, k1=5, k2=2))
     cfg.update(kwargs)
     return cfg

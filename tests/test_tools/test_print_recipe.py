@@ -72,7 +72,9 @@ def test_lr_and_ema_curves_are_the_official_ones(recipes, gpus):
                 (name, epoch)
     for epoch, m in r['ema_momentum']:
         assert m == pytest.approx(official_ema(epoch), rel=1e-12), epoch
-    assert r['stages']['group']['group_loss_weight'] == 0.25
+    # the official 0.25 x the cosine sum: the weight on the loss's scale
+    group = r['stages']['group']
+    assert group['group_loss_weight'] * group['loss']['scale_factor'] == 0.25
     assert r['stages']['group']['group_loss_average'] == 'all'
     assert r['boundary']['kmeans_cfg']['n_init'] == 10
 

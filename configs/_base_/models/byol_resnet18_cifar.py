@@ -18,7 +18,9 @@
 # - ConNR loss per view order -2 * mean over all (anchor, neighbour) pairs
 #   with the filtered anchors zeroed, 0.5 * (L1 + L2), and 1/4 of its
 #   gradient left by GatherLayer after DDP's average on 4 GPUs
-#   (utils/gather_layer.py): group_loss_weight 0.25, average over 'all';
+#   (utils/gather_layer.py): with the head's scale_factor 0.5 (it applies in
+#   both stages), group_loss_weight 0.5 = BYOL's 2 x that 1/4, average over
+#   'all';
 #   the kept anchors are those strictly below the int(fr * B)-th ratio.
 # Without ConAffNeckHook this model trains as the ProPos BYOL warm-up; with
 # the mmpretrain defaults of these options (ConNR docstring) it trains as
@@ -34,7 +36,7 @@ model = dict(
     target_buffers='own',
     shuffle_target=True,
     target_update='after_forward',
-    group_loss_weight=0.25,
+    group_loss_weight=0.5,
     group_loss_average='all',
     keep_rule='below_cut',
     backbone=dict(
@@ -72,7 +74,7 @@ model = dict(
                 dict(type='Normal', layer='Linear', std=0.01, bias=0.),
                 dict(type='Constant', val=1, layer=['_BatchNorm'])
             ]),
-        loss=dict(type='CosineSimilarityLoss', scale_factor=0.5)),
+        loss=dict(type='GroupAwareCosineLoss', scale_factor=0.5)),
     # docs/method.md §1 / paper §4.2: k, k1, k2 = 10, 10, 2.
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )

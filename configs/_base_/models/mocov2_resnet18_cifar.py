@@ -23,7 +23,7 @@ model = dict(
         with_avg_pool=True),
     head=dict(
         type='GroupAwareContrastiveHead',
-        loss=dict(type='CrossEntropyLoss'),
+        loss=dict(type='GroupAwareInfoNCELoss'),
         temperature=0.2),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )

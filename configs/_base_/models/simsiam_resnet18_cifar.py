@@ -31,6 +31,6 @@ model = dict(
             with_last_bn=False,
             with_last_bias=True,
             norm_cfg=dict(type='SyncBN')),
-        loss=dict(type='CosineSimilarityLoss')),
+        loss=dict(type='GroupAwareCosineLoss')),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )

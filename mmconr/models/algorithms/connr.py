@@ -8,9 +8,10 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from mmconr.registry import MODELS
-from mmconr.utils.dist import gather_global_batch, shuffled_forward
+from mmconr.utils.dist import shuffled_forward
 from ..utils import TargetEMA
-from .group_aware import GroupAwareMixin, at_least_fp32
+from .group_aware import (DEFAULT_NEIGHBORHOOD, GroupAwareMixin, GroupPair,
+                          at_least_fp32)
 
 TARGET_BUFFERS = ('online', 'own')
 TARGET_UPDATES = ('before_forward', 'after_forward')
@@ -33,18 +34,20 @@ class ConNR(GroupAwareMixin, BYOL):
     The defaults are mmpretrain's BYOL and mmconr's group loss; the official
     recipe (``configs/conr/byol_conr_cifar10.py``, docs/reproduction.md)
     sets ``target_buffers='own'``, ``shuffle_target=True``,
-    ``target_update='after_forward'``, ``group_loss_weight=0.25``,
+    ``target_update='after_forward'``, ``group_loss_weight=0.5``,
     ``group_loss_average='all'`` and ``keep_rule='below_cut'``.
 
     Args:
         neighborhood: config of the neighbourhood module
             (``ConAffNeighborhood`` or ``LocalNeighborhood``).
         group_loss_weight: factor on the sum of the two view orders' group
-            losses. 2 (default): BYOL's scale, ``2 * (loss_1 + loss_2)``;
-            0.25 with ``group_loss_average='all'``: the official run's
-            effective step (its ``0.5 * (L1 + L2)`` with ``L = -2 mean``,
-            times the 1/4 its GatherLayer leaves after DDP's average on 4
-            GPUs), on any number of GPUs.
+            losses, each scored by the head's loss (its ``scale_factor``
+            applies in both stages). 2 (default): BYOL's scale,
+            ``2 * (loss_1 + loss_2)``; 0.5 with ``scale_factor=0.5`` and
+            ``group_loss_average='all'``: the official run's effective step
+            (its ``0.5 * (L1 + L2)`` with ``L = -2 mean``, times the 1/4 its
+            GatherLayer leaves after DDP's average on 4 GPUs), on any
+            number of GPUs.
         group_loss_average: ``'kept'`` (mean over the kept anchors) or
             ``'all'`` (filtered anchors count as zeros, as the official
             code).
@@ -70,8 +73,7 @@ class ConNR(GroupAwareMixin, BYOL):
                  backbone: dict,
                  neck: dict,
                  head: dict,
-                 neighborhood: Union[dict, nn.Module] = dict(
-                     type='ConAffNeighborhood', k=10, k1=10, k2=2),
+                 neighborhood: Union[dict, nn.Module] = DEFAULT_NEIGHBORHOOD,
                  base_momentum: float = 0.004,
                  group_loss_weight: float = 2.0,
                  group_loss_average: str = 'kept',
@@ -90,9 +92,11 @@ class ConNR(GroupAwareMixin, BYOL):
             base_momentum=base_momentum,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self._init_group_aware(neighborhood, group_loss_weight,
-                               group_loss_average, keep_rule)
+            init_cfg=init_cfg,
+            neighborhood=neighborhood,
+            group_loss_weight=group_loss_weight,
+            group_loss_average=group_loss_average,
+            keep_rule=keep_rule)
         for name, value, allowed in (
                 ('target_buffers', target_buffers, TARGET_BUFFERS),
                 ('target_update', target_update, TARGET_UPDATES)):
@@ -165,7 +169,7 @@ class ConNR(GroupAwareMixin, BYOL):
         """BYOL's loss, ``2 * (loss_1 + loss_2)`` with the head's loss; with
         the default options mmpretrain's ``BYOL.loss`` itself."""
         if self.is_mmpretrain_byol:
-            return super().loss(inputs, data_samples, **kwargs)
+            return super().instance_loss(inputs, data_samples, **kwargs)
         views = inputs[:2]
         online = [self.neck(self.backbone(v))[0] for v in views]
         target = self.target_projections(views)
@@ -173,24 +177,12 @@ class ConNR(GroupAwareMixin, BYOL):
         loss_2 = self.head.loss(online[1], target[0])
         return dict(loss=2. * (loss_1 + loss_2))
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
-        if not self.group_stage:
-            return self.instance_loss(inputs, data_samples, **kwargs)
-        views = inputs[:2]
-        batch = self.global_batch(data_samples, views[0].device)
-        if batch is None:
-            return self.instance_loss(inputs, data_samples, **kwargs)
+    def group_pairs(self, views: List[torch.Tensor]) -> List[GroupPair]:
+        """The online projections of each view against the target
+        projections of the other."""
         online = [self.neck(self.backbone(v))[0] for v in views]
         target = self.target_projections(views)
-
-        loss, retrievals = 0., []
-        for a, b in ((0, 1), (1, 0)):
-            z_global, _ = gather_global_batch(target[b])
-            r = self.retrieve(z_global, batch)
-            loss = loss + self.head.group_loss(
-                online[a], z_global, r.neighbors[batch.local],
-                r.keep[batch.local], r.normalizer)
-            retrievals.append(r)
-        return dict(loss=self.group_loss_weight * loss,
-                    **self.diagnostics(retrievals, batch))
+        return [
+            GroupPair(online[0], target[1]),
+            GroupPair(online[1], target[0])
+        ]

@@ -2,15 +2,17 @@
 
 :class:`GroupAwareMixin` holds the stage flag and boundary state the hooks
 set, the target-feature extraction used by evaluation and the per-epoch
-k-means, and the per-batch work of the group-aware stage: gathering the
-global batch, retrieving neighbours, the boundary keep-mask, and the
-diagnostics. An algorithm class (``class ConNR(GroupAwareMixin, BYOL)``)
-only says which encoder gives its target features and how its head turns
-neighbours into a loss.
+k-means, and the per-batch work of the group-aware stage: the template
+:meth:`GroupAwareMixin.loss` (stage check, global batch, fallback, one
+retrieval and group loss per view order), the neighbours, the boundary
+keep-mask and the diagnostics. An algorithm class
+(``class ConNR(GroupAwareMixin, BYOL)``) only says which encoder gives its
+target features (:meth:`target_encoder`) and which (anchor, target) pairs
+its head turns into a loss (:meth:`group_pairs`).
 """
 import logging
 from abc import abstractmethod
-from typing import List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -43,22 +45,53 @@ class Retrieval(NamedTuple):
     normalizer: torch.Tensor  # anchors averaged over / world size
 
 
+class GroupPair(NamedTuple):
+    """One view order of the group stage: the local ``anchors`` the head
+    scores, the local ``targets`` that are gathered over ranks and searched
+    for neighbours, and extra keyword arguments of the head's
+    ``group_loss``."""
+    anchors: torch.Tensor
+    targets: torch.Tensor
+    extra: Dict = {}
+
+
 GROUP_LOSS_AVERAGES = ('kept', 'all')
+DEFAULT_NEIGHBORHOOD = dict(type='ConAffNeighborhood', k=10, k1=10, k2=2)
 
 
 class GroupAwareMixin:
-    """Mix in before an mmpretrain self-supervised algorithm."""
+    """Mix in before an mmpretrain self-supervised algorithm.
+
+    Keyword arguments (the rest go to the algorithm):
+        neighborhood: config of the neighbourhood module
+            (``ConAffNeighborhood`` or ``LocalNeighborhood``).
+        group_loss_weight: factor on the sum of the view orders' group
+            losses (default: the class's :attr:`default_group_loss_weight`,
+            the method's own instance-stage scale).
+        group_loss_average: ``'kept'`` (each view order's loss is the mean
+            over the kept anchors of the global batch) or ``'all'`` (the
+            sum over the kept anchors divided by all anchors of the global
+            batch, i.e. the filtered anchors count as zeros, as the official
+            code); docs/method.md §3 compares the scales.
+        keep_rule: that of :func:`mmconr.models.keep_mask`.
+    """
+    default_group_loss_weight = 1.0
+
+    def __init__(self,
+                 *args,
+                 neighborhood=DEFAULT_NEIGHBORHOOD,
+                 group_loss_weight: Optional[float] = None,
+                 group_loss_average: str = 'kept',
+                 keep_rule: str = 'ceil',
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if group_loss_weight is None:
+            group_loss_weight = self.default_group_loss_weight
+        self._init_group_aware(neighborhood, group_loss_weight,
+                               group_loss_average, keep_rule)
 
     def _init_group_aware(self, neighborhood, group_loss_weight: float,
-                          group_loss_average: str = 'kept',
-                          keep_rule: str = 'ceil') -> None:
-        """``group_loss_weight`` scales the sum of the two view orders' group
-        losses; ``group_loss_average`` is ``'kept'`` (each view order's loss
-        is the mean over the kept anchors of the global batch) or ``'all'``
-        (the sum over the kept anchors divided by all anchors of the global
-        batch, i.e. the filtered anchors count as zeros, as the official
-        code); ``keep_rule`` is that of :func:`mmconr.models.keep_mask`.
-        docs/method.md §3 compares the scales."""
+                          group_loss_average: str, keep_rule: str) -> None:
         if not hasattr(self.head, 'group_loss'):
             raise TypeError(f'{type(self.head).__name__} has no group_loss(); '
                             f'{type(self).__name__} needs a group-aware head')
@@ -126,6 +159,48 @@ class GroupAwareMixin:
         for sample, feat in zip(data_samples, feats):
             sample.set_field(feat, 'pred_feat')
         return data_samples
+
+    # ------------------------------------------------------------ the loss
+    def instance_loss(self, inputs: List[torch.Tensor],
+                      data_samples: List[DataSample],
+                      **kwargs) -> Dict[str, torch.Tensor]:
+        """The instance stage: the algorithm's own loss."""
+        return super().loss(inputs, data_samples, **kwargs)
+
+    @abstractmethod
+    def group_pairs(self, inputs: List[torch.Tensor]) -> List[GroupPair]:
+        """The forwards of a group-stage step: one :class:`GroupPair` per
+        view order."""
+
+    def after_group_loss(self, pairs: List[GroupPair]) -> None:
+        """Called after the group loss of a step (MoCo: enqueue the keys)."""
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Instance stage: :meth:`instance_loss`. Group stage: for every
+        view order, the targets gathered over all ranks, their neighbours
+        and keep-mask, and the head's group loss of the local anchors;
+        ``group_loss_weight`` times their sum, and the diagnostics. A global
+        batch too small for the neighbourhood falls back to the instance
+        loss."""
+        if not self.group_stage:
+            return self.instance_loss(inputs, data_samples, **kwargs)
+        batch = self.global_batch(data_samples, inputs[0].device)
+        if batch is None:
+            return self.instance_loss(inputs, data_samples, **kwargs)
+        pairs = self.group_pairs(inputs[:2])
+        loss, retrievals = 0., []
+        for pair in pairs:
+            z_global, _ = gather_global_batch(
+                at_least_fp32(pair.targets.detach()))
+            r = self.retrieve(z_global, batch)
+            loss = loss + self.head.group_loss(
+                pair.anchors, z_global, r.neighbors[batch.local],
+                r.keep[batch.local], r.normalizer, **pair.extra)
+            retrievals.append(r)
+        self.after_group_loss(pairs)
+        return dict(loss=self.group_loss_weight * loss,
+                    **self.diagnostics(retrievals, batch))
 
     # ------------------------------------------------ group-aware batches
     def global_batch(self, data_samples: List[DataSample],
