@@ -22,7 +22,7 @@ if ROOT not in sys.path:
 
 GLOBAL_BATCH = 16
 NUM_CLUSTERS = 3
-SYNC_BN = dict(type='SyncBN')
+SYNC_BN = dict(type='PortableSyncBN')
 BACKBONE = dict(type='ResNet_CIFAR', depth=18, stem_channels=8,
                 base_channels=8, norm_cfg=SYNC_BN)
 NEIGHBORHOOD = dict(type='ConAffNeighborhood', k=4, k1=5, k2=2)

@@ -77,12 +77,13 @@ def test_corrupt_image_names_the_file(tmp_path, kind, match):
                    **{'not-an-image': b'this is a text file\n' * 20})[kind]
     path = tmp_path / f'{kind}.jpg'
     path.write_bytes(content)
-    load = TRANSFORMS.build(dict(type='LoadImageFromFile'))
+    load = TRANSFORMS.build(dict(type='CheckedLoadImageFromFile'))
     with pytest.raises(CorruptImageError, match=match) as err:
         load(dict(img_path=str(path)))
     assert str(path) in str(err.value)
     # ignore_empty keeps mmcv's meaning: skip instead of failing
-    skip = TRANSFORMS.build(dict(type='LoadImageFromFile', ignore_empty=True))
+    skip = TRANSFORMS.build(
+        dict(type='CheckedLoadImageFromFile', ignore_empty=True))
     assert skip(dict(img_path=str(path))) is None
     # an intact file still loads (and bytes after the JPEG end are fine)
     good = tmp_path / 'good.jpg'
@@ -98,7 +99,7 @@ def test_corrupt_image_inside_a_dataset(tmp_path):
     dataset = DATASETS.build(
         dict(type='ImageNetSubset', data_root=str(tmp_path), wnids=wnids,
              images_per_class=2,
-             pipeline=[dict(type='LoadImageFromFile'),
+             pipeline=[dict(type='CheckedLoadImageFromFile'),
                        dict(type='PackInputs')]))
     with pytest.raises(CorruptImageError, match=str(victim)):
         for i in range(len(dataset)):

@@ -36,12 +36,12 @@ model = dict(
     base_momentum=0.01,
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
-        # ImageNet statistics; LoadImageFromFile gives BGR, hence to_rgb
+        # ImageNet statistics; CheckedLoadImageFromFile gives BGR, hence to_rgb
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
     backbone=dict(
-        type='ResNet', depth=18, norm_cfg=dict(type='SyncBN'),
+        type='ResNet', depth=18, norm_cfg=dict(type='PortableSyncBN'),
         zero_init_residual=False),
     neck=dict(
         type='NonLinearNeck',
@@ -53,7 +53,7 @@ model = dict(
         with_last_bn=False,
         with_last_bias=True,
         with_avg_pool=True,
-        norm_cfg=dict(type='SyncBN')),
+        norm_cfg=dict(type='PortableSyncBN')),
     head=dict(
         type='GroupAwareBYOLHead',
         predictor=dict(
@@ -66,12 +66,12 @@ model = dict(
             with_last_bn=False,
             with_last_bias=True,
             with_avg_pool=False,
-            norm_cfg=dict(type='SyncBN')),
+            norm_cfg=dict(type='PortableSyncBN')),
         loss=dict(type='GroupAwareCosineLoss')),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )
 
-load_image = dict(type='LoadImageFromFile', imdecode_backend='pillow')
+load_image = dict(type='CheckedLoadImageFromFile', imdecode_backend='pillow')
 
 
 def view_pipeline(crop_scale):

@@ -48,7 +48,7 @@ def bn_groups(model_cfg) -> str:
     }
     if types == {'GroupBN'} and len(sizes) == 1:
         return sizes.pop()
-    if types <= {'SyncBN'}:
+    if types <= {'SyncBN', 'PortableSyncBN'}:
         return 'global batch (SyncBN)'
     return 'per process (' + ', '.join(sorted(map(str, types))) + ')'
 

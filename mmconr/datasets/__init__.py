@@ -7,12 +7,13 @@ from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
                                ImageNet10, ImageNetDogs, ImageNetSubset,
                                TinyImageNet)
 from .stl10 import STL10
-from .transforms import CorruptImageError, LoadImageFromFile, check_image_bytes
+from .transforms import (CheckedLoadImageFromFile, CorruptImageError,
+                         check_image_bytes)
 
 __all__ = [
     'CIFAR10Whole', 'CIFAR20', 'CIFAR100_FINE_TO_COARSE', 'Digits', 'STL10',
     'UnlabeledImageFolder',
     'ImageNetSubset', 'ImageNet10', 'ImageNetDogs', 'TinyImageNet',
     'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS', 'CorruptImageError',
-    'LoadImageFromFile', 'check_image_bytes'
+    'CheckedLoadImageFromFile', 'check_image_bytes'
 ]

@@ -33,8 +33,9 @@ def scan_folder(folder: str) -> Tuple[List[str], List[str]]:
 
 
 def decode_image(path: str):
-    """Decode ``path`` exactly as the pipelines do (``LoadImageFromFile``
-    with the pillow backend): (H, W, 3) uint8 BGR."""
+    """Decode ``path`` exactly as the pipelines do
+    (``CheckedLoadImageFromFile`` with the pillow backend): (H, W, 3) uint8
+    BGR."""
     with open(path, 'rb') as f:
         content = f.read()
     img = mmcv.imfrombytes(content, flag='color', backend='pillow')
@@ -83,7 +84,7 @@ class UnlabeledImageFolder(BaseDataset):
 
     Files ending in .jpg/.jpeg/.png/.webp/.bmp (any case) are decoded once
     when the dataset is built (with the decoder the pipeline uses:
-    ``LoadImageFromFile(imdecode_backend='pillow')``); files that do not
+    ``CheckedLoadImageFromFile(imdecode_backend='pillow')``); files that do not
     decode and files that are not images are skipped with one warning naming
     them, and kept in :attr:`skipped` as ``(path, reason)``. Images may have
     any size and colour mode (grey, palette and alpha images become RGB).

@@ -2,8 +2,8 @@
 
 mmcv's ``LoadImageFromFile`` lets the decoder's error through without the
 path, and OpenCV decodes a truncated JPEG silently (grey bottom rows).
-mmconr's ``LoadImageFromFile`` (same arguments, registered under the same
-name in the ``mmconr`` scope, so configs need no change) raises
+:class:`CheckedLoadImageFromFile` (same arguments; its own registry name, so
+that ``LoadImageFromFile`` keeps mmcv's meaning) raises
 :class:`CorruptImageError` naming the file for an empty, unreadable,
 undecodable or truncated image.
 """
@@ -11,7 +11,7 @@ import io
 from typing import Optional
 
 import mmcv
-from mmcv.transforms import LoadImageFromFile as _MMCVLoadImageFromFile
+from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from PIL import Image
 
@@ -56,7 +56,7 @@ def check_image_bytes(data: bytes, filename: str) -> None:
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromFile(_MMCVLoadImageFromFile):
+class CheckedLoadImageFromFile(LoadImageFromFile):
     """:class:`mmcv.transforms.LoadImageFromFile` with errors that name the
     file (see module docstring). ``ignore_empty=True`` still returns
     ``None`` for such files (the dataset then re-samples)."""

@@ -14,7 +14,7 @@ from tests.fake_data import (write_cifar100, write_imagenet_tree, write_stl10,
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PACK = [dict(type='PackInputs')]
-LOAD = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+LOAD = [dict(type='CheckedLoadImageFromFile'), dict(type='PackInputs')]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from mmconr.registry import DATASETS
 from tests.fake_data import write_image_folder
 
 PIPELINE = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='CheckedLoadImageFromFile', imdecode_backend='pillow'),
     dict(type='ResizeEdge', scale=24, edge='short', backend='pillow'),
     dict(type='CenterCrop', crop_size=24),
     dict(type='PackInputs'),
@@ -62,7 +62,7 @@ def test_lists_readable_images_and_names_the_skipped(folder):
     grey = next(i for i, p in enumerate(good) if '/grey/' in p)
     loaded = DATASETS.build(
         dict(type='UnlabeledImageFolder', data_root=root,
-             pipeline=[dict(type='LoadImageFromFile',
+             pipeline=[dict(type='CheckedLoadImageFromFile',
                             imdecode_backend='pillow')]))[grey]['img']
     expected = np.asarray(Image.open(good[grey]).convert('RGB'))[..., ::-1]
     np.testing.assert_array_equal(loaded, expected)

@@ -37,7 +37,7 @@ def view_pipeline(scale):
 
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(
         type='MultiView',
         num_views=2,
@@ -45,13 +45,13 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 stage2_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='MultiView', num_views=2,
          transforms=[view_pipeline(crop_scale_stage2)]),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='ResizeEdge', scale=test_resize, edge='short',
          backend='pillow'),
     dict(type='CenterCrop', crop_size=img_size),

@@ -35,7 +35,7 @@ def view_pipeline(scale):
 
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(
         type='MultiView',
         num_views=2,
@@ -43,12 +43,15 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 stage2_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='MultiView', num_views=2,
          transforms=[view_pipeline(crop_scale_stage2)]),
     dict(type='PackInputs'),
 ]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+test_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='PackInputs')
+]
 
 # The batch of one optimisation step over all processes: ConNR's
 # neighbourhoods, boundary filtering and lr depend on it. tools/train.py

@@ -9,7 +9,7 @@ model = dict(
     backbone=dict(
         type='ResNet_CIFAR',
         depth=18,
-        norm_cfg=dict(type='SyncBN'),
+        norm_cfg=dict(type='PortableSyncBN'),
         zero_init_residual=False),
     neck=dict(
         type='NonLinearNeck',
@@ -19,7 +19,7 @@ model = dict(
         num_layers=3,
         with_last_bn_affine=False,
         with_avg_pool=True,
-        norm_cfg=dict(type='SyncBN')),
+        norm_cfg=dict(type='PortableSyncBN')),
     head=dict(
         type='GroupAwareBYOLHead',
         predictor=dict(
@@ -30,7 +30,7 @@ model = dict(
             with_avg_pool=False,
             with_last_bn=False,
             with_last_bias=True,
-            norm_cfg=dict(type='SyncBN')),
+            norm_cfg=dict(type='PortableSyncBN')),
         loss=dict(type='GroupAwareCosineLoss')),
     neighborhood=dict(type='ConAffNeighborhood', k=10, k1=10, k2=2),
 )

@@ -7,5 +7,5 @@ model = dict(
         _delete_=True,
         type='ResNet',
         depth=34,
-        norm_cfg=dict(type='SyncBN'),
+        norm_cfg=dict(type='PortableSyncBN'),
         zero_init_residual=False))

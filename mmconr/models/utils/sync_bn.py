@@ -4,8 +4,9 @@ torch's ``nn.SyncBatchNorm`` refuses CPU tensors as soon as a process group
 exists, so a config with ``norm_cfg=dict(type='SyncBN')`` (mmpretrain's
 BYOL / SimSiam and the paper's settings) could not run multi-process on a
 machine without GPUs, and a CPU run of ``torchrun`` would silently change
-the method if it fell back to per-process BN. mmconr registers this class
-as ``SyncBN`` in its scope: on GPUs it *is* torch's SyncBatchNorm; on CPU
+the method if it fell back to per-process BN. This class is registered as
+``PortableSyncBN`` (``SyncBN`` keeps mmengine's meaning, torch's class): on
+GPUs it *is* torch's SyncBatchNorm; on CPU
 it computes the global batch mean and variance with differentiable
 all-reduces, so N processes x B/N samples normalise (and back-propagate)
 exactly like one process with B samples.
@@ -51,8 +52,8 @@ def sync_batch_stats(x: torch.Tensor, group=None):
     return mean, var, count
 
 
-@MODELS.register_module('SyncBN')
-class SyncBatchNorm(_BatchNorm):
+@MODELS.register_module('PortableSyncBN')
+class PortableSyncBatchNorm(_BatchNorm):
     """``nn.SyncBatchNorm`` with a CPU (gloo) synchronisation path.
 
     Not a subclass of ``nn.SyncBatchNorm``, whose DDP refuses CPU modules
