@@ -73,7 +73,8 @@ def relaxed_fraction(epoch: int,
 
 
 def num_kept(fraction: float, batch_size: int) -> int:
-    """``ceil(fraction * batch_size)``, robust to float noise (0.7*10=7)."""
+    """``ceil(fraction * batch_size)``, robust to float noise
+    (``0.07 * 100 = 7.000000000000001`` keeps 7)."""
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f'fraction must lie in (0, 1], got {fraction!r}')
     return min(batch_size, math.ceil(round(fraction * batch_size, 6)))

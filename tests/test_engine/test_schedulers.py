@@ -61,3 +61,43 @@ def test_bad_arguments_are_refused():
         WarmupCosineLR(wrapper, 5, 40, epoch_length=0)
     with pytest.raises(ValueError, match='starts at lr 0'):
         WarmupCosineLR(wrapper, 5, 40, epoch_length=3, count_from=0)
+
+
+def test_count_from_zero_follows_the_zero_based_curve():
+    """count_from=0 (no warm-up): the lr of 0-based step n is
+    lr0 (1 + cos(pi (n / ipe) / P)) / 2, starting at lr0 itself."""
+    wrapper = optimizer_with_groups()
+    ipe, period = 4, 10
+    sched = WarmupCosineLR(wrapper, 0, period, epoch_length=ipe,
+                           count_from=0)
+    groups = wrapper.optimizer.param_groups
+    for step in range(ipe * period):
+        for group, lr0 in zip(groups, (0.1, 1.0)):
+            expected = 0.5 * lr0 * (1 + math.cos(step / ipe * math.pi /
+                                                 period))
+            assert group['lr'] == pytest.approx(expected, rel=1e-9)
+        sched.step()
+    assert groups[0]['lr'] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_late_begin_joins_the_global_curve():
+    """A scheduler given in epochs with begin=2 leaves the lr alone for 2
+    epochs' iterations, then follows the official curve of the *global*
+    (1-based) iteration, not a curve restarted at its begin."""
+    from mmconr.utils import register_all_modules
+    register_all_modules()
+    wrapper = optimizer_with_groups()
+    ipe, epochs, begin = 3, 12, 2
+    sched = PARAM_SCHEDULERS.build(
+        dict(type='WarmupCosineLR', warmup_epochs=4, period_epochs=epochs,
+             by_epoch=True, begin=begin, end=epochs,
+             convert_to_iter_based=True),
+        default_args=dict(optimizer=wrapper, epoch_length=ipe))
+    assert (sched.begin, sched.end) == (begin * ipe, epochs * ipe)
+    groups = wrapper.optimizer.param_groups
+    for step in range(ipe * epochs):
+        for group, lr0 in zip(groups, (0.1, 1.0)):
+            expected = lr0 if step < begin * ipe else official_lr(
+                step + 1, lr0, ipe, 4, epochs)
+            assert group['lr'] == pytest.approx(expected, rel=1e-9), step
+        sched.step()

@@ -66,9 +66,9 @@ def test_keep_mask_keeps_ceil_fraction_smallest():
         kept, dropped = ratios[mask], ratios[~mask]
         if dropped.numel():
             assert kept.max() <= dropped.min()
-    # float noise: 0.7 * 10 = 7.000000000000001 must keep 7, not 8
-    assert num_kept(0.7, 10) == 7
-    assert int(keep_mask(torch.rand(10), 0.7).sum()) == 7
+    # float noise: 0.07 * 100 = 7.000000000000001 must keep 7, not 8
+    assert num_kept(0.07, 100) == 7
+    assert int(keep_mask(torch.rand(100), 0.07).sum()) == 7
     with pytest.raises(ValueError, match='fraction must lie in'):
         keep_mask(ratios, 0.0)
 
@@ -99,3 +99,29 @@ def test_keep_mask_below_cut_is_the_official_filter(fraction, size):
     assert int(mask.sum()) == int(fraction * size) - 1
     with pytest.raises(ValueError, match="keep rule must be one of"):
         keep_mask(ratios, fraction, rule='floor')
+
+
+def test_boundary_ratio_is_finite_for_duplicate_centres():
+    """A sample sitting on two identical centres (d_in = d_near = 0, e.g.
+    a duplicated k-means centre) lies on their boundary: ratio 1, not the
+    NaN of 0 / 0."""
+    centroids = torch.tensor([[1., 0.], [1., 0.], [0., 1.]])
+    feats = torch.tensor([[2., 0.], [0., 3.]])
+    ratios = boundary_ratio(feats, centroids, torch.tensor([0, 2]))
+    assert torch.isfinite(ratios).all()
+    assert ratios[0] == pytest.approx(1.0)
+    assert ratios[1] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize('fraction,size', [(0.07, 100), (0.14, 100),
+                                           (0.28, 100), (0.55, 100),
+                                           (0.56, 100), (0.804, 512),
+                                           (0.3, 10), (1.0, 37)])
+def test_num_kept_is_the_exact_ceil_despite_float_noise(fraction, size):
+    """ceil(fraction * B) of the decimal fraction as written in a config:
+    0.07 * 100 is 7.000000000000001 in floats, and must keep 7 anchors."""
+    from fractions import Fraction
+    exact = math.ceil(Fraction(str(fraction)) * size)
+    assert num_kept(fraction, size) == exact
+    torch.manual_seed(size)
+    assert int(keep_mask(torch.rand(size), fraction).sum()) == exact

@@ -86,3 +86,41 @@ def test_first_group_running_statistics_are_group_zeros():
                                0.9 + 0.1 * group.var(0, unbiased=True))
     with pytest.raises(ValueError, match='running_stats must be one of'):
         GroupBatchNorm(3, running_stats='last')
+
+
+@pytest.mark.parametrize('shape', [(6, 4), (6, 3, 2, 2)])
+def test_one_group_is_torch_batch_norm_with_eps_and_cumulative_average(
+        shape):
+    """With group_size = the batch, GroupBN is torch's BatchNorm in train
+    mode: outputs with a non-default eps, and with momentum=None the
+    running statistics as torch's cumulative moving average."""
+    torch.manual_seed(3)
+    bn = GroupBatchNorm(shape[1], eps=0.5, momentum=None,
+                        group_size=shape[0]).double()
+    ref = (torch.nn.BatchNorm1d if len(shape) == 2 else torch.nn.BatchNorm2d)(
+        shape[1], eps=0.5, momentum=None).double()
+    with torch.no_grad():
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-1, 1)
+        ref.weight.copy_(bn.weight)
+        ref.bias.copy_(bn.bias)
+    for _ in range(3):
+        x = 2 * torch.randn(*shape, dtype=torch.float64) + 1
+        torch.testing.assert_close(bn(x), ref(x))
+    torch.testing.assert_close(bn.running_mean, ref.running_mean)
+    torch.testing.assert_close(bn.running_var, ref.running_var)
+    assert int(bn.num_batches_tracked) == int(ref.num_batches_tracked) == 3
+
+
+def test_without_running_stats_evaluation_uses_the_groups_statistics():
+    """track_running_stats=False: also in eval mode each group is
+    normalised with its own statistics, as torch's BatchNorm does."""
+    torch.manual_seed(4)
+    x = torch.randn(8, 3, dtype=torch.float64)
+    bn = GroupBatchNorm(3, group_size=4, track_running_stats=False).double()
+    bn.eval()
+    assert bn.running_mean is None
+    torch.testing.assert_close(bn(x), reference(x, bn.weight, bn.bias, 2))
+    ref = torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    torch.testing.assert_close(bn(x)[0::2], ref(x[0::2]))
+    torch.testing.assert_close(bn(x)[1::2], ref(x[1::2]))

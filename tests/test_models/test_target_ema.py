@@ -63,3 +63,33 @@ def test_defaults_are_mmpretrain_cosine_ema():
         assert torch.equal(a, b), k
     with pytest.raises(ValueError, match='count_from must be 0 or 1'):
         TargetEMA(online, count_from=2)
+
+
+@pytest.mark.parametrize('count_from', [0, 1])
+def test_own_buffers_respect_the_update_interval(count_from):
+    """copy_buffers=False averages the parameters at the steps mmengine's
+    ``interval`` selects (only every second update here), exactly as
+    CosineEMA with the same interval and momentum step, and leaves the
+    target's buffers alone."""
+    online = nets()
+    ours = TargetEMA(online, momentum=0.1, interval=2, copy_buffers=False,
+                     count_from=count_from)
+    theirs = TargetEMA(online, momentum=0.1, interval=2,
+                       count_from=count_from)
+    buffers = {k: v.clone() for k, v in ours.module.named_buffers()}
+    history = []
+    for _ in range(5):
+        step(online)
+        before = [p.clone() for p in ours.module.parameters()]
+        ours.update_parameters(online)
+        theirs.update_parameters(online)
+        history.append(not all(
+            torch.equal(a, b) for a, b in zip(before,
+                                              ours.module.parameters())))
+        for (k, a), b in zip(ours.module.named_parameters(),
+                             theirs.module.parameters()):
+            torch.testing.assert_close(a, b, msg=k)
+    # update 0 copies, then only the even updates average
+    assert history == [True, False, True, False, True]
+    for k, v in ours.module.named_buffers():
+        assert torch.equal(v, buffers[k]), k
