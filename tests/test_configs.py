@@ -9,6 +9,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmconr.utils.config import hook_arg, set_hook_arg
 from tests.fake_data import FAKE_WRITERS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -106,11 +107,11 @@ def shrink(cfg, work_dir, fake_roots):
     cfg.train_cfg.max_epochs = 2
     cfg.train_cfg.val_interval = 2
     for hook in cfg.get('custom_hooks', []):
-        hook['start_epoch'] = 1
+        set_hook_arg(cfg, hook, 'start_epoch', 1)
         if 'kmeans_cfg' in hook:  # the official 10 x 300 is not under test
-            hook['kmeans_cfg'].update(n_init=1, max_iter=20)
-        if hook.get('end_epoch') is not None:
-            hook['end_epoch'] = 3
+            hook_arg(cfg, hook, 'kmeans_cfg').update(n_init=1, max_iter=20)
+        if hook_arg(cfg, hook, 'end_epoch') is not None:
+            set_hook_arg(cfg, hook, 'end_epoch', 3)
     for key in ('val_evaluator', 'test_evaluator'):
         if cfg.get(key) is not None:
             cfg[key]['kmeans_cfg'] = dict(
@@ -147,9 +148,10 @@ def test_config_trains_two_iterations_through_stage_switch(
             continue
         # epoch 1 of the stage t0 = 1 .. T = 3: fr0, or one epoch further on
         # with the official 1-based count, fr0 + (1 - fr0) * (2 - 1) / (3 - 1)
-        fr0 = hook['start_fraction']
+        fr0 = hook_arg(cfg, hook, 'start_fraction')
         expected = fr0
-        if hook.get('end_epoch') is not None and hook.get('one_based_epochs'):
+        if hook_arg(cfg, hook, 'end_epoch') is not None and hook_arg(
+                cfg, hook, 'one_based_epochs'):
             expected = fr0 + (1 - fr0) / 2
         assert model.keep_fraction == pytest.approx(expected)
         assert model.centroids.shape[0] == cfg.num_clusters

@@ -15,22 +15,37 @@
 #   are filtered with the kept fraction 0.8 + 0.2 (epoch - 800) / 50 over
 #   1-based epochs (`thresh_begin`, `epoch_end` 850), 1 from epoch 850 on;
 #   the feature pass in fp32 (`amp: false`).
+# The stage's settings as top-level keys, which the hooks below read by
+# name: a config that inherits this file changes the stage by setting them.
+conr_start_epoch = 800  # t0 (0-based)
+relax_end_epoch = 850  # T: the kept fraction reaches 1 (None: fixed fr0)
+start_fraction = 0.8  # fr0
+conr_lr_mult = 0.1  # lr factor from t0 on
+relax_one_based = True  # the fraction from 1-based epochs (official)
+feature_amp = False  # the per-epoch feature pass in fp32 on CUDA (official)
+boundary_kmeans = dict(
+    n_init=10,
+    max_iter=300,
+    tol=1e-4,
+    spherical=True,
+    init='k-means++',
+    init_size=None,
+    centroids='mean')
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
-        start_epoch=800,
+        start_epoch='conr_start_epoch',
         stage2_pipeline='stage2_train_pipeline',
-        lr_mult=0.1,
+        lr_mult='conr_lr_mult',
         keep_group_lr_mult=False),
     dict(
         type='BoundaryFilterHook',
         dataloader='feature_dataloader',
         num_clusters='num_clusters',
-        start_epoch=800,
-        end_epoch=850,
-        start_fraction=0.8,
-        one_based_epochs=True,
-        amp=False,
-        kmeans_cfg=dict(n_init=10, max_iter=300, tol=1e-4, spherical=True,
-                        init='k-means++', init_size=None, centroids='mean')),
+        start_epoch='conr_start_epoch',
+        end_epoch='relax_end_epoch',
+        start_fraction='start_fraction',
+        one_based_epochs='relax_one_based',
+        amp='feature_amp',
+        kmeans_cfg='boundary_kmeans'),
 ]

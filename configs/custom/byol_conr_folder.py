@@ -20,16 +20,22 @@
 # image is resized to 96 on its short side and centre-cropped for the
 # features; training uses random resized crops of 96. Another size:
 # `--img-size` of tools/cluster_images.py.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/conr_stage.py']
 
 data_root = ''  # the image folder (tools/cluster_images.py sets it)
 num_clusters = 10  # K (tools/cluster_images.py --num-clusters)
 img_size = 96
 max_epochs = 100
 warmup_epochs = 10
+# The ConNR stage (configs/_base_/conr_stage.py) on this schedule; the lr is
+# not cut at t0 (on a 100-epoch cosine it is already low there).
 conr_start_epoch = 70  # t0
 relax_end_epoch = 85  # T: the kept fraction reaches 1
 start_fraction = 0.8  # fr0 (official config)
+conr_lr_mult = 1.0
+relax_one_based = False
+feature_amp = True
+boundary_kmeans = dict(_delete_=True, n_init=1, max_iter=50, spherical=True)
 
 model = dict(
     type='ConNR',
@@ -161,18 +167,6 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 # lr is given per 256 images; --auto-scale-lr scales it to the real batch.
 auto_scale_lr = dict(base_batch_size=256, enable=False)
 
-custom_hooks = [
-    dict(type='ConAffNeckHook', start_epoch=conr_start_epoch,
-         stage2_pipeline='stage2_train_pipeline', lr_mult=1.0),
-    dict(
-        type='BoundaryFilterHook',
-        dataloader='feature_dataloader',
-        num_clusters='num_clusters',
-        start_epoch=conr_start_epoch,
-        end_epoch=relax_end_epoch,
-        start_fraction=start_fraction,
-        kmeans_cfg=dict(n_init=1, max_iter=50, spherical=True)),
-]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2,

@@ -8,15 +8,22 @@
 # instead of 0.004 -> 0) and the smaller batch (more iterations) matter most;
 # colour (contrast/brightness) jitter helps, stronger crops and rotations did
 # not.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/conr_stage.py']
 
 num_clusters = 10
 img_size = 8
 max_epochs = 300
 warmup_epochs = 5
+# The ConNR stage (configs/_base_/conr_stage.py) on this schedule:
 conr_start_epoch = 200  # t0: last third of the run is ConNR (paper: 800/1000)
 relax_end_epoch = 250  # T: fraction reaches 1 after 50 epochs (paper: 50)
 start_fraction = 0.8  # fr0 (official config)
+# The official stage also scales the lr by 0.1; on this short cosine
+# schedule the lr at t0 is already small, so the demo keeps it.
+conr_lr_mult = 1.0
+relax_one_based = False
+feature_amp = True
+boundary_kmeans = dict(_delete_=True, n_init=3, max_iter=50, spherical=True)
 
 model = dict(
     type='ConNR',
@@ -131,21 +138,6 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_interval=25)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-
-custom_hooks = [
-    # The official ConNR stage also scales the lr by 0.1; on this short
-    # cosine schedule the lr at t0 is already small, so the demo keeps it.
-    dict(type='ConAffNeckHook', start_epoch=conr_start_epoch,
-         stage2_pipeline='stage2_train_pipeline', lr_mult=1.0),
-    dict(
-        type='BoundaryFilterHook',
-        dataloader='feature_dataloader',
-        num_clusters='num_clusters',
-        start_epoch=conr_start_epoch,
-        end_epoch=relax_end_epoch,
-        start_fraction=start_fraction,
-        kmeans_cfg=dict(n_init=3, max_iter=50, spherical=True)),
-]
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=28),

@@ -22,6 +22,7 @@ from mmconr.engine.hooks import ConAffNeckHook
 from mmconr.engine.schedulers import (build_param_schedulers,
                                       step_after_iteration)
 from mmconr.registry import MODELS
+from mmconr.utils.config import find_hook, hook_arg
 from mmconr.utils.launch import resolve_batch_size
 
 REPORT_EPOCHS = (0, 25, 50, 400, 799, 800, 850, 999)
@@ -66,13 +67,6 @@ def _group_name(name: str, custom_keys) -> str:
     return ''
 
 
-def _hook(cfg, hook_type: str) -> Optional[dict]:
-    for hook in cfg.get('custom_hooks', []) or []:
-        if hook.get('type') == hook_type:
-            return hook
-    return None
-
-
 def lr_curves(cfg, model: nn.Module, epoch_length: int,
               epochs=REPORT_EPOCHS) -> Dict[str, List[List[float]]]:
     """lr of every kind of param group at the first iteration of each of
@@ -107,11 +101,14 @@ def lr_curves(cfg, model: nn.Module, epoch_length: int,
     optimizer = type(wrapper.optimizer)(groups, **defaults)
     stand_in = type(wrapper)(optimizer=optimizer)
     schedulers = build_param_schedulers(cfg, stand_in, epoch_length)
-    neck_hook = _hook(cfg, 'ConAffNeckHook')
+    neck_hook = find_hook(cfg, 'ConAffNeckHook')
     switch = None
     if neck_hook is not None:
-        args = {k: v for k, v in neck_hook.items()
-                if k in ('start_epoch', 'lr_mult', 'keep_group_lr_mult')}
+        args = {
+            k: hook_arg(cfg, neck_hook, k)
+            for k in ('start_epoch', 'lr_mult', 'keep_group_lr_mult')
+            if k in neck_hook
+        }
         switch = ConAffNeckHook(**args)
     fake_runner = SimpleNamespace(
         optim_wrapper=stand_in, epoch=0,
@@ -123,7 +120,7 @@ def lr_curves(cfg, model: nn.Module, epoch_length: int,
         if step % epoch_length == 0 and switch is not None:
             fake_runner.epoch = step // epoch_length
             if fake_runner.epoch == switch.start_epoch:
-                switch._scale_lr(fake_runner)
+                switch.scale_lr(fake_runner)
         if step in wanted:
             for name, group in zip(kinds, optimizer.param_groups):
                 curves[name].append([wanted[step], group['lr']])
@@ -178,8 +175,9 @@ def recipe(cfg: Config, gpus: int,
     epochs = tuple(e for e in REPORT_EPOCHS if e < max_epochs)
     net = MODELS.build(cfg.model)
     model = cfg.model
-    boundary = _hook(cfg, 'BoundaryFilterHook')
-    neck = _hook(cfg, 'ConAffNeckHook')
+    boundary = find_hook(cfg, 'BoundaryFilterHook')
+    neck = find_hook(cfg, 'ConAffNeckHook')
+    start = hook_arg(cfg, neck, 'start_epoch') if neck else max_epochs
     out = dict(
         config=filename,
         gpus=gpus,
@@ -192,7 +190,7 @@ def recipe(cfg: Config, gpus: int,
         ema_momentum=ema_curve(net, epoch_length, max_epochs, epochs),
         stages=dict(
             instance=dict(
-                epochs=[0, neck['start_epoch'] if neck else max_epochs],
+                epochs=[0, start],
                 loss=dict(model.head.get('loss', {}))),
         ),
         evaluation_kmeans=dict(
@@ -200,16 +198,17 @@ def recipe(cfg: Config, gpus: int,
     )
     if neck is not None:
         out['stages']['group'] = dict(
-            epochs=[neck['start_epoch'], max_epochs],
+            epochs=[start, max_epochs],
             loss=dict(model.head.get('loss', {})),
             group_loss_weight=model.get('group_loss_weight'),
             group_loss_average=model.get('group_loss_average', 'kept'),
             keep_rule=model.get('keep_rule', 'ceil'),
-            lr_mult=neck.get('lr_mult', 1.0),
-            keep_group_lr_mult=neck.get('keep_group_lr_mult', True))
+            lr_mult=hook_arg(cfg, neck, 'lr_mult', 1.0),
+            keep_group_lr_mult=hook_arg(cfg, neck, 'keep_group_lr_mult',
+                                        True))
     if boundary is not None:
         out['boundary'] = {
-            k: boundary.get(k)
+            k: hook_arg(cfg, boundary, k)
             for k in ('start_epoch', 'end_epoch', 'start_fraction',
                       'one_based_epochs', 'kmeans_cfg')
         }

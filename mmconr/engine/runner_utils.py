@@ -13,17 +13,12 @@ from typing import List, Optional
 from mmengine.dataset import Compose
 from mmengine.runner import Runner
 
+from mmconr.utils.config import config_value
+
 
 def from_config(runner, hook: str, name: str, value):
-    """A hook argument given as a string names a top-level key of the
-    config (e.g. ``'feature_dataloader'``), so that one hook block serves
-    every dataset config."""
-    if not isinstance(value, str):
-        return value
-    if value not in runner.cfg:
-        raise KeyError(f'{hook}: {name}={value!r} is not a top-level key of '
-                       'the config')
-    return runner.cfg[value]
+    """:func:`mmconr.utils.config.config_value` of the runner's config."""
+    return config_value(runner.cfg, hook, name, value)
 
 
 def set_pipeline(dataset, pipeline: List[dict]) -> None:

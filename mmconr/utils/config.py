@@ -1,7 +1,7 @@
 """Configs outside a training run: load one (also from the configs shipped
 with mmconr) with its modules registered."""
 import os.path as osp
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -36,3 +36,39 @@ def load_config(config: ConfigLike, cfg_options: Optional[dict] = None
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'mmconr'))
     return cfg
+
+
+def config_value(cfg: Config, owner: str, name: str, value: Any) -> Any:
+    """A hook argument given as a string names a top-level key of the
+    config (e.g. ``start_epoch='conr_start_epoch'``), so that one hook block
+    (``configs/_base_/conr_stage.py``) serves every config; other values are
+    returned as they are."""
+    if not isinstance(value, str):
+        return value
+    if value not in cfg:
+        raise KeyError(f'{owner}: {name}={value!r} is not a top-level key of '
+                       'the config')
+    return cfg[value]
+
+
+def find_hook(cfg: Config, hook_type: str) -> Optional[dict]:
+    """The first ``custom_hooks`` entry of ``hook_type``, or ``None``."""
+    for hook in cfg.get('custom_hooks', []) or []:
+        if hook.get('type') == hook_type:
+            return hook
+    return None
+
+
+def hook_arg(cfg: Config, hook: dict, name: str, default: Any = None) -> Any:
+    """The value of a hook argument, following a config key it names."""
+    return config_value(cfg, hook.get('type'), name, hook.get(name, default))
+
+
+def set_hook_arg(cfg: Config, hook: dict, name: str, value: Any) -> None:
+    """Set a hook argument; where it names a config key, set that key (so
+    that every hook reading it sees the change)."""
+    current = hook.get(name)
+    if isinstance(current, str) and current in cfg:
+        cfg[current] = value
+    else:
+        hook[name] = value

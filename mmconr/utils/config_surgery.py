@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 
 from mmconr.clustering import check_num_clusters
 from mmconr.registry import MODELS
-from .config import ConfigLike, load_config
+from .config import ConfigLike, hook_arg, load_config, set_hook_arg
 from .paths import find_shipped, shipped_path
 
 # shipped in mmconr/.mim/configs (installed) or the clone's configs/
@@ -97,11 +97,17 @@ def set_epochs(cfg: Config, epochs: int) -> None:
         sched.update(begin=begin, end=end)
         if 'T_max' in sched:
             sched['T_max'] = end - begin
-    for hook in cfg.get('custom_hooks', []) or []:
-        if 'start_epoch' in hook:
-            hook['start_epoch'] = min(at(hook['start_epoch']), epochs - 1)
-        if hook.get('end_epoch') is not None:
-            hook['end_epoch'] = at(hook['end_epoch'], hook['start_epoch'] + 1)
+    # read every hook's epochs before writing: hooks may share a config key
+    hooks = [(hook, hook_arg(cfg, hook, 'start_epoch'),
+              hook_arg(cfg, hook, 'end_epoch'))
+             for hook in cfg.get('custom_hooks', []) or []]
+    for hook, start, end in hooks:
+        if start is None:
+            continue
+        start = min(at(start), epochs - 1)
+        set_hook_arg(cfg, hook, 'start_epoch', start)
+        if end is not None:
+            set_hook_arg(cfg, hook, 'end_epoch', at(end, start + 1))
     cfg.train_cfg['max_epochs'] = epochs
     if 'max_epochs' in cfg:
         cfg.max_epochs = epochs

@@ -303,3 +303,44 @@ def test_checkpoint_check_hook_strict_and_max_keys():
         CheckpointCheckHook(max_keys=2).after_load_checkpoint(runner, extra)
     with pytest.raises(RuntimeError, match=r'2 unexpected: x \(\+1 more\)'):
         CheckpointCheckHook(max_keys=1).after_load_checkpoint(runner, extra)
+
+
+def test_stage_hooks_read_and_check_the_config_keys_they_name():
+    """``start_epoch='conr_start_epoch'`` etc. (configs/_base_/conr_stage.py)
+    are read from the config in before_train and checked there."""
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+
+    from mmconr.engine.hooks import BoundaryFilterHook, ConAffNeckHook
+
+    class Model:
+        def set_group_stage(self, on):
+            self.on = on
+
+    def runner(**keys):
+        return SimpleNamespace(
+            cfg=Config(keys), model=Model(), max_epochs=10,
+            train_dataloader=SimpleNamespace(batch_size=64),
+            logger=MMLogger.get_instance('test_config_keys'))
+
+    hook = ConAffNeckHook(start_epoch='t0', lr_mult='mult')
+    hook.before_train(runner(t0=3, mult=0.5))
+    assert (hook.start_epoch, hook.lr_mult) == (3, 0.5)
+    with pytest.raises(ValueError, match='start_epoch must be a non-neg'):
+        ConAffNeckHook(start_epoch='t0').before_train(runner(t0=-1))
+    with pytest.raises(ValueError, match='lr_mult must be positive'):
+        ConAffNeckHook(start_epoch=1, lr_mult='m').before_train(runner(m=0))
+    # values given directly are checked at once
+    with pytest.raises(ValueError, match='start_epoch must be a non-neg'):
+        ConAffNeckHook(start_epoch=-2)
+    with pytest.raises(ValueError, match='fraction'):
+        BoundaryFilterHook(dataloader='d', num_clusters='k', start_epoch=1,
+                           end_epoch=3, start_fraction=1.5)
+    boundary = BoundaryFilterHook(
+        dataloader='d', num_clusters='k', start_epoch='t0', end_epoch='t1',
+        start_fraction='fr0', one_based_epochs='one', kmeans_cfg='km')
+    with pytest.raises(ValueError, match='fraction'):
+        boundary.before_train(runner(d={}, k=2, t0=1, t1=3, fr0=0.0, one=1,
+                                     km=dict(n_init=2)))

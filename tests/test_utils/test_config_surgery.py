@@ -3,7 +3,7 @@ folder datasets."""
 
 import pytest
 
-from mmconr.utils.config import load_config
+from mmconr.utils.config import hook_arg, load_config
 from mmconr.utils.config_surgery import (DEFAULT_FOLDER_CONFIG, folder_config,
                                          iter_transforms, pipelines,
                                          set_epochs, set_image_size)
@@ -17,14 +17,25 @@ def test_set_epochs_keeps_each_phase_share():
     assert (warm.begin, warm.end) == (0, 30)
     assert (cos.begin, cos.end, cos.T_max) == (30, 300, 270)
     neck, boundary = cfg.custom_hooks
-    assert neck.start_epoch == 210
-    assert (boundary.start_epoch, boundary.end_epoch) == (210, 255)
+
+    def epochs(hook, *names):
+        return tuple(hook_arg(cfg, hook, name) for name in names)
+
+    # both hooks name the stage's top-level keys: each key scaled once
+    assert epochs(neck, 'start_epoch') == (210, )
+    assert epochs(boundary, 'start_epoch', 'end_epoch') == (210, 255)
+    assert (cfg.conr_start_epoch, cfg.relax_end_epoch) == (210, 255)
     assert cfg.train_cfg.max_epochs == 300
     # very short runs still have a BYOL epoch and a ConNR epoch
     set_epochs(cfg, 2)
     warm, cos = cfg.param_scheduler
     assert (warm.begin, warm.end, cos.begin, cos.end) == (0, 1, 1, 2)
-    assert (boundary.start_epoch, boundary.end_epoch) == (1, 2)
+    assert epochs(boundary, 'start_epoch', 'end_epoch') == (1, 2)
+    # hooks that hold the epochs themselves are scaled too
+    neck.start_epoch, boundary.start_epoch, boundary.end_epoch = 1, 1, 2
+    set_epochs(cfg, 20)
+    assert (neck.start_epoch, boundary.start_epoch,
+            boundary.end_epoch) == (10, 10, 20)
     with pytest.raises(ValueError, match='epochs must be a positive'):
         set_epochs(cfg, 0)
 

@@ -37,6 +37,7 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
 from mmconr.registry import DATASETS
+from mmconr.utils.config import hook_arg
 
 
 def parse_args(argv=None):
@@ -149,7 +150,11 @@ def conr_cfg(cfg: Config, args, work_dir: str) -> Config:
     cfg = common_cfg(cfg, args, work_dir)
     hooks = []
     for hook in cfg.get('custom_hooks', []):
-        hook = copy.deepcopy(hook)
+        # the values of the config keys the hook names, in a copy
+        hook = dict(type=hook['type'], **{
+            k: copy.deepcopy(hook_arg(cfg, hook, k))
+            for k in hook if k != 'type'
+        })
         if 'start_epoch' in hook:
             shift = hook['start_epoch']
             hook['start_epoch'] = 0

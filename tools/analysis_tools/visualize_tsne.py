@@ -16,6 +16,7 @@ import numpy as np
 from mmengine.config import DictAction
 
 from mmconr.apis import boundary_mask, cluster_features, embed_dataset
+from mmconr.utils.config import find_hook, hook_arg
 from mmconr.visualization import tsne_figure
 
 
@@ -40,10 +41,8 @@ def parse_args(argv=None):
 
 
 def config_fraction(cfg) -> float:
-    for hook in cfg.get('custom_hooks', []) or []:
-        if hook.get('type') == 'BoundaryFilterHook':
-            return hook.get('start_fraction', 0.8)
-    return 0.8
+    hook = find_hook(cfg, 'BoundaryFilterHook')
+    return 0.8 if hook is None else hook_arg(cfg, hook, 'start_fraction', 0.8)
 
 
 def main(argv=None):

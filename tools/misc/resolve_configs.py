@@ -6,20 +6,24 @@
 
 ``dump`` writes, per config file, ``Config.fromfile(...).to_dict()`` and
 the ``repr`` of the model built from it (every module, its arguments and
-parameter shapes). ``compare`` prints the configs whose entries differ
-after the ``--rename`` substitutions (registry names or class names that
-were renamed on purpose) and exits 1 if any do, so that a restructure can
-show that every config still means the same model.
+parameter shapes). ``compare`` prints, key by key, what differs after the
+``--rename`` substitutions (registry names or class names that were renamed
+on purpose) and exits 1 if anything does, so that a restructure can show
+that every config still means the same model. Hook arguments are compared
+by what the hook reads: a string naming a top-level key by that key's value,
+an argument left out by the hook's default; top-level keys that only one
+side has are listed once.
 """
 import argparse
 import glob
+import inspect
 import json
 import os.path as osp
 import sys
 
 from mmengine.config import Config
 
-from mmconr.registry import MODELS
+from mmconr.registry import HOOKS, MODELS
 from mmconr.utils import register_all_modules
 
 
@@ -81,14 +85,52 @@ def flatten(node, prefix=''):
     return out
 
 
+def hook_defaults(hook_type: str) -> dict:
+    """The constructor defaults of a registered hook (none if unknown)."""
+    cls = HOOKS.get(hook_type) if hook_type else None
+    if cls is None:
+        return {}
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def with_hook_values(config: dict) -> dict:
+    """``config`` with every hook argument that names a top-level key
+    replaced by that key's value (what the hook reads at run time) and the
+    arguments a hook leaves out filled in with its defaults."""
+    config = json.loads(json.dumps(config))
+    for i, hook in enumerate(config.get('custom_hooks') or []):
+        values = json.loads(
+            json.dumps(hook_defaults(hook.get('type')), default=repr))
+        for key, value in hook.items():
+            if key != 'type' and isinstance(value, str) and value in config:
+                value = config[value]
+            values[key] = value
+        config['custom_hooks'][i] = values
+    return config
+
+
 def differences(old: dict, new: dict) -> list:
-    """``key: old -> new`` for every config leaf that differs, and
-    ``model repr`` if the built models differ."""
-    a, b = flatten(old['config']), flatten(new['config'])
+    """``key: old -> new`` for every config leaf that differs (hook
+    arguments by the values they read), and ``model repr`` if the built
+    models differ."""
+    old_cfg, new_cfg = old['config'], new['config']
+    a = flatten(with_hook_values(old_cfg))
+    b = flatten(with_hook_values(new_cfg))
+    added = sorted(set(new_cfg) - set(old_cfg))
+    removed = sorted(set(old_cfg) - set(new_cfg))
     out = [
         f'{k}: {a.get(k, "<absent>")!r} -> {b.get(k, "<absent>")!r}'
-        for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k) and k.split('.')[0] not in added + removed
     ]
+    if added:
+        out.append('new top-level keys ' + ', '.join(added))
+    if removed:
+        out.append('top-level keys gone ' + ', '.join(removed))
     if old['model'] != new['model']:
         out.append('model repr differs')
     return out

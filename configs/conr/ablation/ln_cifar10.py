@@ -8,8 +8,8 @@ model = dict(neighborhood=dict(_delete_=True, type='LocalNeighborhood', k=10))
 custom_hooks = [
     dict(
         type='ConAffNeckHook',
-        start_epoch=800,
+        start_epoch='conr_start_epoch',
         stage2_pipeline='stage2_train_pipeline',
-        lr_mult=0.1,
+        lr_mult='conr_lr_mult',
         keep_group_lr_mult=False),
 ]

@@ -1,5 +1,5 @@
 """BoundaryFilterHook: per-epoch k-means for online boundary detection."""
-from typing import Optional, Union
+from typing import Union
 
 import torch
 from mmengine import dist
@@ -25,6 +25,10 @@ class BoundaryFilterHook(Hook):
     ``num_clusters`` on the main process, centroids + pseudo labels
     broadcast to every rank, and together with the relaxed kept fraction
     handed to the model. The state is saved in checkpoints.
+
+    An argument of :attr:`CONFIG_KEYS` given as a string names a top-level
+    key of the config that holds its value (``configs/_base_/conr_stage.py``
+    names them all, so that configs set the stage by setting those keys).
 
     Args:
         dataloader: dataloader config over the training set with the test
@@ -53,44 +57,66 @@ class BoundaryFilterHook(Hook):
     """
     priority = 'NORMAL'
 
+    CONFIG_KEYS = ('dataloader', 'num_clusters', 'start_epoch', 'end_epoch',
+                   'start_fraction', 'one_based_epochs', 'kmeans_cfg', 'amp')
+
     def __init__(self,
                  dataloader: Union[str, dict],
                  num_clusters: Union[str, int],
-                 start_epoch: int,
-                 end_epoch: Optional[int] = None,
-                 start_fraction: float = 0.8,
-                 one_based_epochs: bool = False,
-                 kmeans_cfg: Optional[dict] = None,
+                 start_epoch: Union[int, str],
+                 end_epoch: Union[int, str, None] = None,
+                 start_fraction: Union[float, str] = 0.8,
+                 one_based_epochs: Union[bool, str] = False,
+                 kmeans_cfg: Union[dict, str, None] = None,
                  match_classes: bool = True,
                  interval: int = 1,
-                 amp: bool = True,
+                 amp: Union[bool, str] = True,
                  channels_last: bool = True) -> None:
-        relaxed_fraction(start_epoch, start_epoch, end_epoch, start_fraction)
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(
                 f'interval must be a positive integer, got {interval!r}')
-        if not isinstance(num_clusters, str):
-            check_num_clusters(num_clusters)
-        self.dataloader_cfg = dataloader
+        self.dataloader = dataloader
         self.num_clusters = num_clusters
         self.start_epoch = start_epoch
         self.end_epoch = end_epoch
         self.start_fraction = start_fraction
-        self.one_based_epochs = bool(one_based_epochs)
-        self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, kmeans_cfg)
+        self.one_based_epochs = one_based_epochs
+        self.kmeans_cfg = kmeans_cfg
         self.match_classes = match_classes
         self.interval = interval
         self.amp = amp
         self.channels_last = channels_last
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
+        self._configure(allow_keys=True)
+
+    def _configure(self, allow_keys: bool) -> None:
+        """Check (and normalise) the arguments given as values; with
+        ``allow_keys``, names of config keys wait for :meth:`before_train`.
+        """
+
+        def given(*values) -> bool:
+            return not (allow_keys and any(isinstance(v, str)
+                                           for v in values))
+
+        if given(self.num_clusters):
+            check_num_clusters(self.num_clusters)
+        if given(self.start_epoch, self.end_epoch, self.start_fraction):
+            relaxed_fraction(self.start_epoch, self.start_epoch,
+                             self.end_epoch, self.start_fraction)
+        if given(self.one_based_epochs):
+            self.one_based_epochs = bool(self.one_based_epochs)
+        if given(self.amp):
+            self.amp = bool(self.amp)
+        if given(self.kmeans_cfg):
+            self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, self.kmeans_cfg)
 
     def before_train(self, runner) -> None:
-        self.dataloader_cfg = from_config(runner, 'BoundaryFilterHook',
-                                          'dataloader', self.dataloader_cfg)
-        self.num_clusters = from_config(runner, 'BoundaryFilterHook',
-                                        'num_clusters', self.num_clusters)
-        check_num_clusters(self.num_clusters)
+        for name in self.CONFIG_KEYS:
+            setattr(self, name,
+                    from_config(runner, 'BoundaryFilterHook', name,
+                                getattr(self, name)))
+        self._configure(allow_keys=False)
         model = get_ori_model(runner.model)
         if not hasattr(model, 'set_boundary_state'):
             raise TypeError('BoundaryFilterHook needs a ConNR-style model '
@@ -117,7 +143,7 @@ class BoundaryFilterHook(Hook):
     def _get_dataloader(self, runner):
         if self._dataloader is None:
             self._dataloader = runner.build_dataloader(
-                self.dataloader_cfg, seed=runner.seed)
+                self.dataloader, seed=runner.seed)
         return self._dataloader
 
     def before_train_epoch(self, runner) -> None:

@@ -28,6 +28,9 @@ class ConAffNeckHook(Hook):
     checkpoint resumes into the ConNR stage with ``--resume``. Whether the
     factor was applied is saved in checkpoints and never applied twice.
 
+    ``start_epoch``, ``stage2_pipeline`` and ``lr_mult`` given as a string
+    name a top-level key of the config that holds the value.
+
     Args:
         start_epoch: first group-aware epoch t0 (the paper's 800 means
             epochs 800..999 of 1000, counting from 0).
@@ -42,28 +45,40 @@ class ConAffNeckHook(Hook):
     """
     priority = 'NORMAL'
 
+    CONFIG_KEYS = ('start_epoch', 'stage2_pipeline', 'lr_mult')
+
     def __init__(self,
-                 start_epoch: int,
+                 start_epoch: Union[int, str],
                  stage2_pipeline: Union[str, List[dict], None] = None,
-                 lr_mult: float = 1.0,
+                 lr_mult: Union[float, str] = 1.0,
                  keep_group_lr_mult: bool = True) -> None:
-        if not isinstance(start_epoch, int) or start_epoch < 0:
-            raise ValueError(
-                f'start_epoch must be a non-negative integer, got '
-                f'{start_epoch!r}')
-        if not lr_mult > 0:
-            raise ValueError(f'lr_mult must be positive, got {lr_mult!r}')
         self.start_epoch = start_epoch
         self.stage2_pipeline = stage2_pipeline
-        self.lr_mult = float(lr_mult)
+        self.lr_mult = lr_mult
         self.keep_group_lr_mult = bool(keep_group_lr_mult)
         self._pipeline_installed = False
         self._lr_scaled = False
+        self._check(allow_keys=True)
+
+    def _check(self, allow_keys: bool) -> None:
+        """The arguments' values; names of config keys are checked once
+        :meth:`before_train` has read them."""
+        start, mult = self.start_epoch, self.lr_mult
+        if not (allow_keys and isinstance(start, str)) and (
+                not isinstance(start, int) or start < 0):
+            raise ValueError(
+                f'start_epoch must be a non-negative integer, got {start!r}')
+        if not (allow_keys and isinstance(mult, str)) and not (
+                isinstance(mult, (int, float)) and mult > 0):
+            raise ValueError(f'lr_mult must be positive, got {mult!r}')
 
     def before_train(self, runner) -> None:
-        self.stage2_pipeline = from_config(runner, 'ConAffNeckHook',
-                                           'stage2_pipeline',
-                                           self.stage2_pipeline)
+        for name in self.CONFIG_KEYS:
+            setattr(self, name,
+                    from_config(runner, 'ConAffNeckHook', name,
+                                getattr(self, name)))
+        self._check(allow_keys=False)
+        self.lr_mult = float(self.lr_mult)
         model = get_ori_model(runner.model)
         if not hasattr(model, 'set_group_stage'):
             raise TypeError(f'ConAffNeckHook needs a ConNR-style model with '
@@ -99,7 +114,7 @@ class ConAffNeckHook(Hook):
         rescales = self.lr_mult != 1.0 or not self.keep_group_lr_mult
         if in_group_stage and rescales and not self._lr_scaled:
             if runner.epoch == self.start_epoch:
-                self._scale_lr(runner)
+                self.scale_lr(runner)
             else:
                 runner.logger.warning(
                     f'ConAffNeckHook: resumed at epoch {runner.epoch} > '
@@ -112,7 +127,9 @@ class ConAffNeckHook(Hook):
                 f'ConAffNeckHook: group-aware stage starts at epoch '
                 f'{runner.epoch}')
 
-    def _scale_lr(self, runner) -> None:
+    def scale_lr(self, runner) -> None:
+        """Scale the lr of every param group of the runner's optimizer(s)
+        once, as at ``start_epoch``."""
         optim_wrappers = runner.optim_wrapper
         wrappers = optim_wrappers.values() if hasattr(
             optim_wrappers, 'values') else [optim_wrappers]
