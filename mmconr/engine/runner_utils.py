@@ -21,6 +21,15 @@ def from_config(runner, hook: str, name: str, value):
     return config_value(runner.cfg, hook, name, value)
 
 
+def read_config_keys(runner, hook) -> None:
+    """Replace every argument of ``hook.CONFIG_KEYS`` that names a top-level
+    key of the runner's config by that key's value."""
+    for name in hook.CONFIG_KEYS:
+        setattr(hook, name,
+                from_config(runner, type(hook).__name__, name,
+                            getattr(hook, name)))
+
+
 def set_pipeline(dataset, pipeline: List[dict]) -> None:
     """Replace the pipeline of ``dataset`` (through dataset wrappers)."""
     if hasattr(dataset, 'datasets'):  # ConcatDataset

@@ -13,7 +13,7 @@ from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
 from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
-from ..runner_utils import from_config, last_checkpoint
+from ..runner_utils import last_checkpoint, read_config_keys
 
 
 @HOOKS.register_module()
@@ -112,10 +112,7 @@ class BoundaryFilterHook(Hook):
             self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, self.kmeans_cfg)
 
     def before_train(self, runner) -> None:
-        for name in self.CONFIG_KEYS:
-            setattr(self, name,
-                    from_config(runner, 'BoundaryFilterHook', name,
-                                getattr(self, name)))
+        read_config_keys(runner, self)
         self._configure(allow_keys=False)
         model = get_ori_model(runner.model)
         if not hasattr(model, 'set_boundary_state'):

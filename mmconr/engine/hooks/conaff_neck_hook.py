@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from mmconr.registry import HOOKS
-from ..runner_utils import from_config, restart_workers, set_pipeline
+from ..runner_utils import read_config_keys, restart_workers, set_pipeline
 
 
 @HOOKS.register_module()
@@ -73,10 +73,7 @@ class ConAffNeckHook(Hook):
             raise ValueError(f'lr_mult must be positive, got {mult!r}')
 
     def before_train(self, runner) -> None:
-        for name in self.CONFIG_KEYS:
-            setattr(self, name,
-                    from_config(runner, 'ConAffNeckHook', name,
-                                getattr(self, name)))
+        read_config_keys(runner, self)
         self._check(allow_keys=False)
         self.lr_mult = float(self.lr_mult)
         model = get_ori_model(runner.model)
