@@ -165,3 +165,15 @@ def test_empty_kmeans_cluster_is_filled():
     assert np.bincount(labels, minlength=4).min() >= 1
     assert sorted(labels[far]) == [2, 3]
     np.testing.assert_array_equal(centroids[2:], x[far])
+
+
+def test_tol_stops_lloyd_as_scikit_learn():
+    """A tolerance above the first centre shift stops after one Lloyd step:
+    the result is that of max_iter=1; tol=0 runs on to the fixed point."""
+    x = mixture(600, 8, 5, seed=3, scale=0.5)
+    one = kmeans(x, 5, n_init=1, max_iter=1, seed=0, tol=0.0)
+    early = kmeans(x, 5, n_init=1, max_iter=300, seed=0, tol=1e6)
+    full = kmeans(x, 5, n_init=1, max_iter=300, seed=0, tol=0.0)
+    assert torch.equal(early[1], one[1])
+    assert torch.allclose(early[0], one[0])
+    assert not torch.equal(full[1], one[1])

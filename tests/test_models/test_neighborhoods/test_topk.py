@@ -40,3 +40,13 @@ def test_gram_topk_chunks_equal_one_product(monkeypatch):
     assert torch.allclose(vals[:, 1:], ref_v[:, 1:], atol=1e-6)
     sims, ranks = cosine_knn(x, 5)
     assert torch.equal(ranks, idx) and (sims[:, 0] == 1).all()
+
+
+def test_ordered_topk_tie_order_holds_for_long_rows():
+    """k = 150 of 300 columns of three values: long runs of ties, where an
+    unstable sort would reorder equal values."""
+    gen = torch.Generator().manual_seed(7)
+    values = torch.randint(0, 3, (6, 300), generator=gen).float()
+    vals, idx = ordered_topk(values, 150)
+    ref_v, ref_i = stable_topk(values, 150)
+    assert torch.equal(idx, ref_i) and torch.equal(vals, ref_v)
