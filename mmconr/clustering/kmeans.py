@@ -188,11 +188,9 @@ def kmeans(feats: ArrayLike,
             official code) or ``'random'`` (K distinct points).
         init_size: seed k-means++ on this many random points; ``'auto'``:
             max(10000, 100 K) (all points when N is smaller), ``None``: all
-            points. Seeding costs O(K log K N D) on all points (60k x 256,
-            K = 200, on 2 CPU cores: 1.5 s for the whole k-means with it,
-            0.84 s with 'auto'), and Lloyd's iterations on all points reach
-            the same mean inertia from a subsampled seeding
-            (docs/benchmark.md).
+            points. Seeding costs O(K log K N D) on all points, and Lloyd's
+            iterations on all points reach the same mean inertia from a
+            subsampled seeding (timings and inertia: docs/benchmark.md).
         normalize: L2-normalise ``feats`` first.
         centroids: with ``spherical``, return the unit-norm centres
             (``'normalized'``) or the plain means of each cluster's points
