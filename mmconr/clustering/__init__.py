@@ -2,12 +2,13 @@
 k-means, shared by the training hooks, the evaluation metric and the APIs
 (nothing here depends on them)."""
 from .checks import check_num_classes, check_num_clusters, dataset_classes
+from .distributed import kmeans_on_main
 from .features import extract_dataset_features
 from .kmeans import (EPOCH_KMEANS, EVAL_KMEANS, fill_empty_clusters, kmeans,
                      kmeans_settings)
 
 __all__ = [
     'check_num_classes', 'check_num_clusters', 'dataset_classes',
-    'extract_dataset_features', 'EPOCH_KMEANS', 'EVAL_KMEANS',
-    'fill_empty_clusters', 'kmeans', 'kmeans_settings'
+    'kmeans_on_main', 'extract_dataset_features', 'EPOCH_KMEANS',
+    'EVAL_KMEANS', 'fill_empty_clusters', 'kmeans', 'kmeans_settings'
 ]

@@ -2,13 +2,12 @@
 from typing import Union
 
 import torch
-from mmengine import dist
 from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
                                check_num_clusters, dataset_classes,
-                               extract_dataset_features, kmeans,
+                               extract_dataset_features, kmeans_on_main,
                                kmeans_settings)
 from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
@@ -171,18 +170,10 @@ class BoundaryFilterHook(Hook):
                 f'(first sample_idx: {bad[:5].tolist()}); the target network '
                 'has diverged. Training stopped before this epoch; the last '
                 f'good checkpoint is {last_checkpoint(runner)}.')
-        centroids = torch.zeros(self.num_clusters, feats.shape[1],
-                                device=feats.device)
-        labels = torch.zeros(feats.shape[0], dtype=torch.long,
-                             device=feats.device)
-        if dist.is_main_process():
-            cfg = dict(self.kmeans_cfg)
-            cfg['seed'] = cfg.get('seed', 0) + epoch
-            c, lab = kmeans(feats, self.num_clusters, **cfg)
-            centroids.copy_(c)
-            labels.copy_(lab)
-        dist.broadcast(centroids, src=0)
-        dist.broadcast(labels, src=0)
+        # a fresh k-means seed every epoch
+        cfg = dict(self.kmeans_cfg)
+        cfg['seed'] = cfg.get('seed', 0) + epoch
+        centroids, labels = kmeans_on_main(feats, self.num_clusters, **cfg)
         self.state = dict(
             epoch=epoch,
             centroids=centroids.cpu(),
