@@ -8,9 +8,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
 from mmconr.registry import HOOKS
+from tests.tiny_runs import train
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONR = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
@@ -61,13 +61,6 @@ def demo_cfg(path, work_dir, preempt_after=None, resume=None):
     if resume is not None:
         cfg.resume, cfg.load_from = True, resume
     return cfg
-
-
-def train(cfg):
-    torch.set_num_threads(1)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    return runner
 
 
 def final_state(runner):
