@@ -102,3 +102,69 @@ def test_checkpoint_of_another_architecture_lists_keys(tmp_path):
     with pytest.raises(RuntimeError, match=r'265 missing: backbone.bn1.bias,'
                        r'.*; 1 unexpected: encoder.fc.weight'):
         train(cfg)
+
+
+def test_non_finite_loss_hook_checks_every_loss_term(tmp_path):
+    from types import SimpleNamespace
+
+    from mmconr.engine.hooks import NonFiniteLossHook
+    runner = SimpleNamespace(model=torch.nn.Linear(2, 2), epoch=1, iter=4,
+                             train_dataloader=[None] * 3,
+                             work_dir=str(tmp_path))
+    hook = NonFiniteLossHook()
+    # finite losses and non-loss outputs (a NaN metric) do not stop a run
+    hook.after_train_iter(runner, 1, outputs=dict(
+        loss=torch.tensor(1.0), loss_aux=0.5, acc=float('nan')))
+    hook.after_train_iter(runner, 1, outputs=None)
+    for bad in (float('inf'), float('-inf'), float('nan')):
+        with pytest.raises(FloatingPointError) as err:
+            hook.after_train_iter(runner, 1, outputs=dict(
+                loss=torch.tensor(1.0), loss_aux=torch.tensor(bad)))
+        msg = str(err.value)
+        assert f'loss_aux={bad}' in msg and 'loss=' not in msg
+        assert 'at epoch 1 iteration 2/3 (global iteration 5)' in msg
+
+
+def mismatched_states():
+    model = dict(a=torch.zeros(2, 3), b=torch.zeros(2), c=torch.zeros(1))
+    ckpt = {
+        'module.a': torch.zeros(3, 3),
+        'module.b': torch.ones(2),
+        'module.d': torch.zeros(1)
+    }
+    return model, ckpt
+
+
+def test_checkpoint_mismatch_lists_missing_unexpected_and_shapes():
+    from mmconr.engine.hooks import checkpoint_mismatch
+    model, ckpt = mismatched_states()
+    assert checkpoint_mismatch(model, ckpt) == dict(
+        missing=['c'], unexpected=['d'],
+        shape=['a: checkpoint (3, 3) vs model (2, 3)'])
+    assert checkpoint_mismatch(model, model) == dict(
+        missing=[], unexpected=[], shape=[])
+
+
+def test_checkpoint_check_hook_strict_and_max_keys():
+    from types import SimpleNamespace
+
+    from mmconr.engine.hooks import CheckpointCheckHook
+    warnings = []
+    net = torch.nn.Linear(2, 3)
+    runner = SimpleNamespace(
+        model=net, logger=SimpleNamespace(warning=warnings.append))
+    good = dict(state_dict=net.state_dict())
+    CheckpointCheckHook().after_load_checkpoint(runner, good)
+    bad = dict(state_dict={'module.weight': torch.zeros(2, 2)})
+    with pytest.raises(RuntimeError) as err:
+        CheckpointCheckHook().after_load_checkpoint(runner, bad)
+    assert '1 missing: bias; 1 shape: weight: checkpoint (2, 2) vs model ' \
+        '(3, 2)' in str(err.value)
+    assert not warnings
+    CheckpointCheckHook(strict=False).after_load_checkpoint(runner, bad)
+    assert len(warnings) == 1 and '1 missing: bias' in warnings[0]
+    extra = dict(good['state_dict'], x=1, y=2)
+    with pytest.raises(RuntimeError, match=r'2 unexpected: x, y\. Set'):
+        CheckpointCheckHook(max_keys=2).after_load_checkpoint(runner, extra)
+    with pytest.raises(RuntimeError, match=r'2 unexpected: x \(\+1 more\)'):
+        CheckpointCheckHook(max_keys=1).after_load_checkpoint(runner, extra)
