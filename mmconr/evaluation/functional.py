@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
 
 
 def _to_numpy(labels, name: str) -> np.ndarray:
@@ -19,10 +20,8 @@ def _to_numpy(labels, name: str) -> np.ndarray:
 def cluster_accuracy(gt_labels: np.ndarray, pred_labels: np.ndarray) -> float:
     """Best one-to-one match of clusters to classes (Hungarian), as a
     fraction of samples."""
-    classes, gt = np.unique(gt_labels, return_inverse=True)
-    clusters, pred = np.unique(pred_labels, return_inverse=True)
-    counts = np.zeros((len(clusters), len(classes)), dtype=np.int64)
-    np.add.at(counts, (pred, gt), 1)
+    # (clusters, classes) sample counts
+    counts = contingency_matrix(pred_labels, gt_labels)
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return float(counts[rows, cols].sum()) / len(gt_labels)
 
@@ -31,10 +30,7 @@ def cluster_purity(gt_labels, pred_labels) -> float:
     """Fraction of samples carrying the majority class of their cluster."""
     gt = _to_numpy(gt_labels, 'gt_labels')
     pred = _to_numpy(pred_labels, 'pred_labels')
-    _, gt = np.unique(gt, return_inverse=True)
-    _, pred = np.unique(pred, return_inverse=True)
-    counts = np.zeros((pred.max() + 1, gt.max() + 1), dtype=np.int64)
-    np.add.at(counts, (pred, gt), 1)
+    counts = contingency_matrix(pred, gt)  # (clusters, classes)
     return float(counts.max(axis=1).sum()) / len(gt)
 
 
