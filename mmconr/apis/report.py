@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.utils import track_iter_progress
 
+from mmconr.utils.io import atomic_open
 from mmconr.visualization import contact_sheet
 from .clustering import Clustering, label_agreement
 
@@ -19,12 +20,10 @@ def write_assignments(out_file: str,
                       gt_labels: Optional[Sequence[int]] = None) -> str:
     """One row per sample: ``id_column, cluster, distance, boundary_ratio``
     (and ``label`` where ground truth is given), in sample order."""
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     header = [id_column, 'cluster', 'distance', 'boundary_ratio']
     if gt_labels is not None:
         header.append('label')
-    tmp = out_file + '.tmp'
-    with open(tmp, 'w', newline='') as f:
+    with atomic_open(out_file, 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(header)
         for i, sample_id in enumerate(ids):
@@ -37,7 +36,6 @@ def write_assignments(out_file: str,
             if gt_labels is not None:
                 row.append(int(gt_labels[i]))
             writer.writerow(row)
-    os.replace(tmp, out_file)
     return out_file
 
 

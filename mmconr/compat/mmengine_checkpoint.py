@@ -25,15 +25,13 @@ writes to a temporary file in the same folder and renames it over the target
 (``os.replace`` is atomic), for local paths; other backends are untouched.
 """
 import functools
-import os
-import os.path as osp
-import tempfile
 
 import torch
 from mmengine.utils import digit_version
 
 from mmconr.utils.checkpoint import (finish_load, load_checkpoint_file,
                                      weights_only_is_forced_off)
+from mmconr.utils.io import atomic_open
 
 #: the last MMEngine release whose save_checkpoint is known to write in place
 ATOMIC_SAVE_UP_TO = '0.10.7'
@@ -92,20 +90,8 @@ def atomic_save(save_fn):
                 or '://' in str(filename)):
             return save_fn(checkpoint, filename, file_client_args,
                            backend_args)
-        folder = osp.dirname(osp.abspath(filename))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f'.{osp.basename(filename)}.', suffix='.part', dir=folder)
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, filename)
-        except BaseException:
-            if osp.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_open(filename, 'wb') as f:
+            torch.save(checkpoint, f)
 
     save_checkpoint.__mmconr_patch__ = True
     return save_checkpoint

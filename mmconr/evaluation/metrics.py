@@ -1,7 +1,5 @@
 """ClusteringMetric: k-means on the target features -> NMI / ACC / ARI."""
 import csv
-import os
-import os.path as osp
 from typing import Optional, Sequence
 
 import torch
@@ -11,6 +9,7 @@ from mmengine.logging import MMLogger
 from mmconr.clustering import (EVAL_KMEANS, check_num_classes,
                                check_num_clusters, kmeans, kmeans_settings)
 from mmconr.registry import METRICS
+from mmconr.utils.io import atomic_open
 from .functional import cluster_metrics
 
 
@@ -99,15 +98,11 @@ class ClusteringMetric(BaseMetric):
             ARI=100.0 * scores['ari'])
 
     def _write_assignments(self, results: list, pred: torch.Tensor) -> None:
-        out_dir = osp.dirname(osp.abspath(self.out_file))
-        os.makedirs(out_dir, exist_ok=True)
-        tmp = self.out_file + '.tmp'
-        with open(tmp, 'w', newline='') as f:
+        with atomic_open(self.out_file, 'w', newline='') as f:
             writer = csv.writer(f)
             writer.writerow(['sample_idx', 'gt_label', 'cluster'])
             for result, cluster in zip(results, pred.tolist()):
                 writer.writerow(
                     [result['sample_idx'], result['gt_label'], cluster])
-        os.replace(tmp, self.out_file)
         MMLogger.get_current_instance().info(
             f'cluster assignments written to {self.out_file}')
