@@ -9,7 +9,8 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
-from mmconr.models.neighborhoods import conaff_neighbors, local_neighbors
+from mmconr.models.neighborhoods import (conaff_neighbors, local_neighbors,
+                                         neighbor_purity)
 
 
 def random_batches(indices: Sequence[int], batch_size: int,
@@ -29,12 +30,6 @@ def random_batches(indices: Sequence[int], batch_size: int,
             if len(batches) == num_batches:
                 break
     return batches
-
-
-def _purity(neighbors: torch.Tensor, labels: torch.Tensor) -> float:
-    """Share of neighbours (self, column 0, excluded) of the anchor's
-    class."""
-    return float((labels[neighbors[:, 1:]] == labels[:, None]).float().mean())
 
 
 def neighbor_purity_curve(feats: torch.Tensor,
@@ -86,8 +81,8 @@ def neighbor_purity_curve(feats: torch.Tensor,
             euclidean=local_neighbors(z, kmax + 1),
             conaff=conaff_neighbors(z, kmax + 1, k1, k2, num_layers))
         for name, neighbors in retrieved.items():
-            curves[name].append([_purity(neighbors[:, :k + 1], y)
-                                 for k in ks])
+            curves[name].append(
+                [float(neighbor_purity(neighbors[:, :k + 1], y)) for k in ks])
     arrays = {k: np.array(v) for k, v in curves.items()}
     return dict(ks=np.array(ks), **arrays)
 

@@ -24,6 +24,7 @@ from torch import nn
 from mmconr.registry import MODELS
 from mmconr.utils.dist import gather_global_batch
 from ..boundary import KEEP_RULES, boundary_ratio, keep_mask
+from ..neighborhoods import neighbor_purity
 
 
 def at_least_fp32(tensor: torch.Tensor) -> torch.Tensor:
@@ -258,18 +259,6 @@ class GroupAwareMixin:
             keep.new_tensor(keep.numel(), dtype=torch.float)
         return Retrieval(neighbors, keep, count / dist.get_world_size())
 
-    @staticmethod
-    def neighbor_purity(neighbors: torch.Tensor,
-                        labels: torch.Tensor) -> torch.Tensor:
-        """Share of each anchor's neighbours (self excluded) of its class,
-        over the anchors with a label (diagnostics only)."""
-        others = neighbors[:, 1:] if neighbors.shape[1] > 1 else neighbors
-        same = (labels[others] == labels[:, None]).float()
-        valid = labels >= 0
-        if not valid.any():
-            return same.new_tensor(float('nan'))
-        return same[valid].mean()
-
     def diagnostics(self, retrievals: List[Retrieval],
                     batch: GlobalBatch) -> dict:
         """``kept_frac`` and (with labels) ``nbr_purity`` for the log."""
@@ -279,7 +268,7 @@ class GroupAwareMixin:
         # unlabelled data (label -1, e.g. an image folder): nothing to log
         if batch.gt_labels is not None and (batch.gt_labels >= 0).any():
             out['nbr_purity'] = torch.stack([
-                self.neighbor_purity(r.neighbors, batch.gt_labels)
+                neighbor_purity(r.neighbors, batch.gt_labels)
                 for r in retrievals
             ]).mean()
         return out

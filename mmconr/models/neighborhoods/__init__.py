@@ -9,10 +9,12 @@ from .checks import check_args, check_feats
 from .conaff import SPARSE_MIN_BATCH, conaff_neighbors
 from .dense import conaff_affinity, local_neighbors
 from .modules import ConAffNeighborhood, LocalNeighborhood
+from .purity import neighbor_purity
 from .topk import cosine_knn, gram_topk, ordered_topk
 
 __all__ = [
     'check_args', 'check_feats', 'SPARSE_MIN_BATCH', 'conaff_neighbors',
     'conaff_affinity', 'local_neighbors', 'ConAffNeighborhood',
-    'LocalNeighborhood', 'cosine_knn', 'gram_topk', 'ordered_topk'
+    'LocalNeighborhood', 'neighbor_purity', 'cosine_knn', 'gram_topk',
+    'ordered_topk'
 ]
