@@ -21,6 +21,7 @@ conr_start_epoch = 800  # t0 (0-based)
 relax_end_epoch = 850  # T: the kept fraction reaches 1 (None: fixed fr0)
 start_fraction = 0.8  # fr0
 conr_lr_mult = 0.1  # lr factor from t0 on
+conr_keep_group_lr_mult = False  # False: every group at the base schedule
 relax_one_based = True  # the fraction from 1-based epochs (official)
 feature_amp = False  # the per-epoch feature pass in fp32 on CUDA (official)
 boundary_kmeans = dict(
@@ -37,7 +38,7 @@ custom_hooks = [
         start_epoch='conr_start_epoch',
         stage2_pipeline='stage2_train_pipeline',
         lr_mult='conr_lr_mult',
-        keep_group_lr_mult=False),
+        keep_group_lr_mult='conr_keep_group_lr_mult'),
     dict(
         type='BoundaryFilterHook',
         dataloader='feature_dataloader',

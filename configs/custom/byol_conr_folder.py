@@ -33,6 +33,7 @@ conr_start_epoch = 70  # t0
 relax_end_epoch = 85  # T: the kept fraction reaches 1
 start_fraction = 0.8  # fr0 (official config)
 conr_lr_mult = 1.0
+conr_keep_group_lr_mult = True
 relax_one_based = False
 feature_amp = True
 boundary_kmeans = dict(_delete_=True, n_init=1, max_iter=50, spherical=True)

@@ -21,6 +21,7 @@ start_fraction = 0.8  # fr0 (official config)
 # The official stage also scales the lr by 0.1; on this short cosine
 # schedule the lr at t0 is already small, so the demo keeps it.
 conr_lr_mult = 1.0
+conr_keep_group_lr_mult = True
 relax_one_based = False
 feature_amp = True
 boundary_kmeans = dict(_delete_=True, n_init=3, max_iter=50, spherical=True)

@@ -11,6 +11,7 @@ import os.path as osp
 from typing import List, Optional
 
 from mmengine.dataset import Compose
+from mmengine.dist import get_world_size
 from mmengine.runner import Runner
 
 from mmconr.utils.config import config_value
@@ -21,13 +22,38 @@ def from_config(runner, hook: str, name: str, value):
     return config_value(runner.cfg, hook, name, value)
 
 
-def read_config_keys(runner, hook) -> None:
+def read_config_keys(runner, hook) -> dict:
     """Replace every argument of ``hook.CONFIG_KEYS`` that names a top-level
-    key of the runner's config by that key's value."""
+    key of the runner's config by that key's value; returns
+    ``{argument: config key}`` of those replaced (for error messages)."""
+    named = {}
     for name in hook.CONFIG_KEYS:
+        value = getattr(hook, name)
+        if isinstance(value, str):
+            named[name] = value
         setattr(hook, name,
-                from_config(runner, type(hook).__name__, name,
-                            getattr(hook, name)))
+                from_config(runner, type(hook).__name__, name, value))
+    return named
+
+
+def naming_keys(error: ValueError, hook, named: dict) -> ValueError:
+    """``error`` with the hook and the config keys its arguments came
+    from, so that the message names what the user wrote."""
+    keys = ', '.join(f'{arg} from {key!r}' for arg, key in named.items())
+    return ValueError(f'{type(hook).__name__}: {error}' +
+                      (f' (config keys: {keys})' if keys else ''))
+
+
+def auto_scale_ratio(runner) -> float:
+    """The factor mmengine's ``auto_scale_lr`` applied to every param
+    group's lr (1 when it is off): the real batch over ``base_batch_size``.
+    mmengine scales the groups but not ``optimizer.defaults['lr']``."""
+    cfg = getattr(runner, 'cfg', None) or {}
+    auto = cfg.get('auto_scale_lr') or {}
+    if not auto.get('enable', False):
+        return 1.0
+    real = runner.train_dataloader.batch_size * get_world_size()
+    return real / auto['base_batch_size']
 
 
 def set_pipeline(dataset, pipeline: List[dict]) -> None:

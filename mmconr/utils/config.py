@@ -6,6 +6,7 @@ from typing import Any, Optional, Union
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmconr.registry import HOOKS
 from .paths import find_shipped
 from .setup_env import register_all_modules
 
@@ -59,16 +60,27 @@ def find_hook(cfg: Config, hook_type: str) -> Optional[dict]:
     return None
 
 
+def reads_config_key(hook: dict, name: str) -> bool:
+    """Whether the hook's ``name`` argument may name a config key (it is
+    one of its class's ``CONFIG_KEYS``)."""
+    cls = HOOKS.get(hook.get('type') or '')
+    return name in getattr(cls, 'CONFIG_KEYS', ())
+
+
 def hook_arg(cfg: Config, hook: dict, name: str, default: Any = None) -> Any:
     """The value of a hook argument, following a config key it names."""
-    return config_value(cfg, hook.get('type'), name, hook.get(name, default))
+    value = hook.get(name, default)
+    if not reads_config_key(hook, name):
+        return value
+    return config_value(cfg, hook.get('type'), name, value)
 
 
 def set_hook_arg(cfg: Config, hook: dict, name: str, value: Any) -> None:
     """Set a hook argument; where it names a config key, set that key (so
     that every hook reading it sees the change)."""
     current = hook.get(name)
-    if isinstance(current, str) and current in cfg:
+    if isinstance(current, str) and current in cfg and reads_config_key(
+            hook, name):
         cfg[current] = value
     else:
         hook[name] = value

@@ -133,7 +133,7 @@ def test_stage_hooks_read_and_check_the_config_keys_they_name():
     assert (hook.start_epoch, hook.lr_mult) == (3, 0.5)
     with pytest.raises(ValueError, match='start_epoch must be a non-neg'):
         ConAffNeckHook(start_epoch='t0').before_train(runner(t0=-1))
-    with pytest.raises(ValueError, match='lr_mult must be positive'):
+    with pytest.raises(ValueError, match='lr_mult must be a positive number'):
         ConAffNeckHook(start_epoch=1, lr_mult='m').before_train(runner(m=0))
     # values given directly are checked at once
     with pytest.raises(ValueError, match='start_epoch must be a non-neg'):
@@ -147,3 +147,30 @@ def test_stage_hooks_read_and_check_the_config_keys_they_name():
     with pytest.raises(ValueError, match='fraction'):
         boundary.before_train(runner(d={}, k=2, t0=1, t1=3, fr0=0.0, one=1,
                                      km=dict(n_init=2)))
+
+
+def test_dropping_group_lr_mult_keeps_the_auto_scaled_lr(monkeypatch):
+    """mmengine's auto_scale_lr multiplies the groups' lr, not the
+    optimizer's defaults: the stage's base lr is the scaled one."""
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+
+    from mmconr.engine import runner_utils
+    from mmconr.engine.hooks import ConAffNeckHook
+    monkeypatch.setattr(runner_utils, 'get_world_size', lambda: 2)
+    hook = ConAffNeckHook(start_epoch=1, lr_mult=1.0,
+                          keep_group_lr_mult=False)
+    runner = stage_runner('test_conaff_auto_scale')
+    runner.cfg = Config(
+        dict(auto_scale_lr=dict(enable=True, base_batch_size=32)))
+    runner.train_dataloader = SimpleNamespace(batch_size=64)  # x 2 = 128
+    runner.max_epochs = 4
+    hook.before_train(runner)
+    groups = runner.optim_wrapper.optimizer.param_groups
+    for group in groups:  # what Runner.scale_lr and the schedulers do
+        group['lr'] *= 4
+        group['initial_lr'] = group['lr']
+    runner.epoch = 1
+    hook.before_train_epoch(runner)
+    assert lrs(runner) == pytest.approx([0.4, 0.4])

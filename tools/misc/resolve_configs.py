@@ -105,8 +105,9 @@ def with_hook_values(config: dict) -> dict:
     for i, hook in enumerate(config.get('custom_hooks') or []):
         values = json.loads(
             json.dumps(hook_defaults(hook.get('type')), default=repr))
+        names = getattr(HOOKS.get(hook.get('type') or ''), 'CONFIG_KEYS', ())
         for key, value in hook.items():
-            if key != 'type' and isinstance(value, str) and value in config:
+            if key in names and isinstance(value, str) and value in config:
                 value = config[value]
             values[key] = value
         config['custom_hooks'][i] = values

@@ -9,5 +9,5 @@ custom_hooks = [
         start_epoch='conr_start_epoch',
         stage2_pipeline='stage2_train_pipeline',
         lr_mult='conr_lr_mult',
-        keep_group_lr_mult=False),
+        keep_group_lr_mult='conr_keep_group_lr_mult'),
 ]

@@ -12,7 +12,7 @@ from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
 from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
-from ..runner_utils import last_checkpoint, read_config_keys
+from ..runner_utils import last_checkpoint, naming_keys, read_config_keys
 
 
 @HOOKS.register_module()
@@ -111,8 +111,11 @@ class BoundaryFilterHook(Hook):
             self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, self.kmeans_cfg)
 
     def before_train(self, runner) -> None:
-        read_config_keys(runner, self)
-        self._configure(allow_keys=False)
+        named = read_config_keys(runner, self)
+        try:
+            self._configure(allow_keys=False)
+        except ValueError as exc:
+            raise naming_keys(exc, self, named) from exc
         model = get_ori_model(runner.model)
         if not hasattr(model, 'set_boundary_state'):
             raise TypeError('BoundaryFilterHook needs a ConNR-style model '

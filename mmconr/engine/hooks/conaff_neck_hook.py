@@ -1,4 +1,5 @@
 """ConAffNeckHook: switches ConNR from instance- to group-aware training."""
+from numbers import Real
 from typing import List, Union
 
 from mmengine.dist import get_world_size
@@ -6,7 +7,8 @@ from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
 from mmconr.registry import HOOKS
-from ..runner_utils import read_config_keys, restart_workers, set_pipeline
+from ..runner_utils import (auto_scale_ratio, naming_keys, read_config_keys,
+                            restart_workers, set_pipeline)
 
 
 @HOOKS.register_module()
@@ -28,8 +30,8 @@ class ConAffNeckHook(Hook):
     checkpoint resumes into the ConNR stage with ``--resume``. Whether the
     factor was applied is saved in checkpoints and never applied twice.
 
-    ``start_epoch``, ``stage2_pipeline`` and ``lr_mult`` given as a string
-    name a top-level key of the config that holds the value.
+    An argument of :attr:`CONFIG_KEYS` given as a string names a top-level
+    key of the config that holds its value (``configs/_base_/conr_stage.py``).
 
     Args:
         start_epoch: first group-aware epoch t0 (the paper's 800 means
@@ -45,17 +47,19 @@ class ConAffNeckHook(Hook):
     """
     priority = 'NORMAL'
 
-    CONFIG_KEYS = ('start_epoch', 'stage2_pipeline', 'lr_mult')
+    CONFIG_KEYS = ('start_epoch', 'stage2_pipeline', 'lr_mult',
+                   'keep_group_lr_mult')
 
     def __init__(self,
                  start_epoch: Union[int, str],
                  stage2_pipeline: Union[str, List[dict], None] = None,
                  lr_mult: Union[float, str] = 1.0,
-                 keep_group_lr_mult: bool = True) -> None:
+                 keep_group_lr_mult: Union[bool, str] = True) -> None:
         self.start_epoch = start_epoch
         self.stage2_pipeline = stage2_pipeline
         self.lr_mult = lr_mult
-        self.keep_group_lr_mult = bool(keep_group_lr_mult)
+        self.keep_group_lr_mult = keep_group_lr_mult
+        self._lr_ratio = 1.0  # mmengine's auto_scale_lr factor
         self._pipeline_installed = False
         self._lr_scaled = False
         self._check(allow_keys=True)
@@ -65,17 +69,25 @@ class ConAffNeckHook(Hook):
         :meth:`before_train` has read them."""
         start, mult = self.start_epoch, self.lr_mult
         if not (allow_keys and isinstance(start, str)) and (
-                not isinstance(start, int) or start < 0):
+                isinstance(start, bool) or not isinstance(start, int)
+                or start < 0):
             raise ValueError(
                 f'start_epoch must be a non-negative integer, got {start!r}')
-        if not (allow_keys and isinstance(mult, str)) and not (
-                isinstance(mult, (int, float)) and mult > 0):
-            raise ValueError(f'lr_mult must be positive, got {mult!r}')
+        if not (allow_keys and isinstance(mult, str)) and (
+                isinstance(mult, bool) or not isinstance(mult, Real)
+                or not mult > 0):
+            raise ValueError(f'lr_mult must be a positive number, got '
+                             f'{mult!r}')
 
     def before_train(self, runner) -> None:
-        read_config_keys(runner, self)
-        self._check(allow_keys=False)
+        named = read_config_keys(runner, self)
+        try:
+            self._check(allow_keys=False)
+        except ValueError as exc:
+            raise naming_keys(exc, self, named) from exc
         self.lr_mult = float(self.lr_mult)
+        self.keep_group_lr_mult = bool(self.keep_group_lr_mult)
+        self._lr_ratio = auto_scale_ratio(runner)
         model = get_ori_model(runner.model)
         if not hasattr(model, 'set_group_stage'):
             raise TypeError(f'ConAffNeckHook needs a ConNR-style model with '
@@ -131,7 +143,8 @@ class ConAffNeckHook(Hook):
         wrappers = optim_wrappers.values() if hasattr(
             optim_wrappers, 'values') else [optim_wrappers]
         for wrapper in wrappers:
-            base_lr = wrapper.optimizer.defaults['lr']
+            # the base lr of the schedule, as auto_scale_lr left it
+            base_lr = wrapper.optimizer.defaults['lr'] * self._lr_ratio
             for group in wrapper.optimizer.param_groups:
                 factor = self.lr_mult
                 if not self.keep_group_lr_mult:
