@@ -30,14 +30,55 @@ def modules() -> dict:
     return out
 
 
+def module_level_nodes(tree: ast.Module) -> set:
+    """ids of the statements that run at import time: the module's body and
+    the bodies of its module-level if / try blocks, not the inside of a
+    function or class."""
+    found, todo = set(), list(tree.body)
+    while todo:
+        node = todo.pop()
+        found.add(id(node))
+        if isinstance(node, (ast.If, ast.Try)):
+            for field in ('body', 'orelse', 'finalbody'):
+                todo += getattr(node, field, [])
+            for handler in getattr(node, 'handlers', []):
+                todo += handler.body
+    return found
+
+
+def private_attributes(path: str, known: set, package: str):
+    """``(lineno, module, attribute)`` of every ``m._name`` where ``m`` is a
+    name bound to an mmconr module by an import of the file."""
+    tree = ast.parse(open(path, encoding='utf-8').read())
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith('mmconr'):
+                    bound[a.asname or a.name.split('.')[0]] = (
+                        a.name if a.asname else 'mmconr')
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                parts = package.split('.')
+                parts = parts[:len(parts) - node.level + 1]
+                base = '.'.join(parts + ([base] if base else []))
+            for a in node.names:
+                if f'{base}.{a.name}' in known:
+                    bound[a.asname or a.name] = f'{base}.{a.name}'
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith('_')
+                and not node.attr.startswith('__')
+                and isinstance(node.value, ast.Name)
+                and node.value.id in bound):
+            yield node.lineno, bound[node.value.id], node.attr
+
+
 def imports(name: str, path: str, is_package: bool, known: set):
     """``(lineno, imported module, imported names, at module level)`` of
     every import of an mmconr module in the file."""
     tree = ast.parse(open(path, encoding='utf-8').read())
-    top_level = {id(node) for node in tree.body}
-    for node in tree.body:  # imports under a module-level if / try
-        if isinstance(node, (ast.If, ast.Try)):
-            top_level |= {id(n) for n in ast.walk(node)}
+    top_level = module_level_nodes(tree)
     package = name if is_package else name.rpartition('.')[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -79,6 +120,12 @@ def graph():
             ]
             if target != name:
                 edges[name].add(target)
+        package = name if is_package else name.rpartition('.')[0]
+        private += [
+            f'{osp.relpath(path, PACKAGE_DIR)}:{line} uses the private '
+            f'{module}.{attr}'
+            for line, module, attr in private_attributes(path, known, package)
+        ]
     return edges, late, private
 
 

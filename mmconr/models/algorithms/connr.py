@@ -42,7 +42,7 @@ class ConNR(GroupAwareMixin, BYOL):
             (``ConAffNeighborhood`` or ``LocalNeighborhood``).
         group_loss_weight: factor on the sum of the two view orders' group
             losses, each scored by the head's loss (its ``scale_factor``
-            applies in both stages). 2 (default): BYOL's scale,
+            applies in both stages). 2 (default, ``None``): BYOL's scale,
             ``2 * (loss_1 + loss_2)``; 0.5 with ``scale_factor=0.5`` and
             ``group_loss_average='all'``: the official run's effective step
             (its ``0.5 * (L1 + L2)`` with ``L = -2 mean``, times the 1/4 its
@@ -69,13 +69,15 @@ class ConNR(GroupAwareMixin, BYOL):
         Others: as :class:`mmpretrain.models.BYOL`.
     """
 
+    default_group_loss_weight = 2.0
+
     def __init__(self,
                  backbone: dict,
                  neck: dict,
                  head: dict,
                  neighborhood: Union[dict, nn.Module] = DEFAULT_NEIGHBORHOOD,
                  base_momentum: float = 0.004,
-                 group_loss_weight: float = 2.0,
+                 group_loss_weight: Optional[float] = None,
                  group_loss_average: str = 'kept',
                  keep_rule: str = 'ceil',
                  target_buffers: str = 'online',

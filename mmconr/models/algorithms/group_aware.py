@@ -53,7 +53,7 @@ class GroupPair(NamedTuple):
     ``group_loss``."""
     anchors: torch.Tensor
     targets: torch.Tensor
-    extra: Dict = {}
+    extra: Optional[Dict] = None
 
 
 GROUP_LOSS_AVERAGES = ('kept', 'all')
@@ -197,7 +197,7 @@ class GroupAwareMixin:
             r = self.retrieve(z_global, batch)
             loss = loss + self.head.group_loss(
                 pair.anchors, z_global, r.neighbors[batch.local],
-                r.keep[batch.local], r.normalizer, **pair.extra)
+                r.keep[batch.local], r.normalizer, **(pair.extra or {}))
             retrievals.append(r)
         self.after_group_loss(pairs)
         return dict(loss=self.group_loss_weight * loss,

@@ -13,7 +13,10 @@ def check_group_aware(head, loss_module) -> None:
             'has no group() for the group-aware stage; use '
             'GroupAwareCosineLoss (BYOL / SimSiam) or GroupAwareInfoNCELoss '
             '(MoCo), which equal CosineSimilarityLoss / CrossEntropyLoss in '
-            'the instance stage')
+            'the instance stage. Their scale_factor / shift_factor / '
+            'loss_weight also apply in the group stage: a config written '
+            'for the old heads with scale_factor=0.5 and '
+            'group_loss_weight=0.25 now needs group_loss_weight=0.5')
 
 
 @MODELS.register_module()
