@@ -30,6 +30,17 @@ def modules() -> dict:
     return out
 
 
+def absolute_module(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from ... import`` in ``package`` names, relative
+    levels resolved."""
+    base = node.module or ''
+    if not node.level:
+        return base
+    parts = package.split('.')
+    parts = parts[:len(parts) - node.level + 1]
+    return '.'.join(parts + ([base] if base else []))
+
+
 def module_level_nodes(tree: ast.Module) -> set:
     """ids of the statements that run at import time: the module's body and
     the bodies of its module-level if / try blocks, not the inside of a
@@ -58,11 +69,7 @@ def private_attributes(path: str, known: set, package: str):
                     bound[a.asname or a.name.split('.')[0]] = (
                         a.name if a.asname else 'mmconr')
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parts = package.split('.')
-                parts = parts[:len(parts) - node.level + 1]
-                base = '.'.join(parts + ([base] if base else []))
+            base = absolute_module(node, package)
             for a in node.names:
                 if f'{base}.{a.name}' in known:
                     bound[a.asname or a.name] = f'{base}.{a.name}'
@@ -84,11 +91,7 @@ def imports(name: str, path: str, is_package: bool, known: set):
         if isinstance(node, ast.Import):
             targets = [(a.name, []) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parts = package.split('.')
-                parts = parts[:len(parts) - node.level + 1]
-                base = '.'.join(parts + ([base] if base else []))
+            base = absolute_module(node, package)
             names = [a.name for a in node.names]
             # ``from pkg import submodule`` imports the submodule
             subs = [f'{base}.{n}' for n in names if f'{base}.{n}' in known]
