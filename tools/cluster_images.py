@@ -11,6 +11,7 @@ cluster, distance to centroid, boundary ratio), DIR/clusters/cluster_XX.png
 files). Files that are not images or do not decode are skipped and named.
 """
 import argparse
+import sys
 
 from mmengine.config import DictAction
 
@@ -46,11 +47,24 @@ def parse_args(argv=None):
     parser.add_argument('--device', help="e.g. 'cpu' or 'cuda:0'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys (applied last)')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error')
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        run(args)
+    except Exception as exc:  # a CLI prints the message, not a traceback
+        if args.debug:
+            raise
+        print(f'cluster_images: error: {exc}', file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args) -> None:
     result = cluster_folder(
         args.folder,
         args.num_clusters,
@@ -71,4 +85,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

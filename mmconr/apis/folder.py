@@ -1,6 +1,7 @@
 """Cluster a folder of images: train (or load a checkpoint), embed, group,
 and write what a person looks at (:func:`cluster_folder`); the config
 surgery it needs is :mod:`mmconr.utils.config_surgery`."""
+import os
 import os.path as osp
 from typing import List, NamedTuple, Optional, Tuple
 
@@ -9,6 +10,7 @@ import torch
 from mmconr.engine import train_from_config
 from mmconr.utils.config import ConfigLike
 from mmconr.utils.config_surgery import check_trainable, folder_config
+from mmconr.utils.io import atomic_open
 from mmconr.visualization import load_rgb
 from .clustering import Clustering, cluster_features
 from .inference import build_dataloader, extract_features, init_model
@@ -23,6 +25,17 @@ class FolderClustering(NamedTuple):
     skipped: List[Tuple[str, str]]  # (path, reason)
     checkpoint: str
     summary: dict
+
+
+def check_writable(out_dir: str) -> None:
+    """Fail now, not after training, if ``out_dir`` cannot take files."""
+    try:
+        with atomic_open(osp.join(out_dir, '.write_check'), 'w') as f:
+            f.write('ok')
+        os.remove(osp.join(out_dir, '.write_check'))
+    except OSError as exc:
+        raise OSError(f'cannot write the results to {out_dir}: {exc}; '
+                      'nothing was trained') from exc
 
 
 def cluster_folder(folder: str,
@@ -56,6 +69,7 @@ def cluster_folder(folder: str,
     loader = build_dataloader(cfg, 'feature_dataloader' if cfg.get(
         'feature_dataloader') is not None else None)
     dataset = loader.dataset
+    check_writable(out_dir)  # before any training that could be lost
     if checkpoint is None:
         check_trainable(cfg, len(dataset))
         checkpoint = train_from_config(cfg)

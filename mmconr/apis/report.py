@@ -23,7 +23,11 @@ def write_assignments(out_file: str,
     header = [id_column, 'cluster', 'distance', 'boundary_ratio']
     if gt_labels is not None:
         header.append('label')
-    with atomic_open(out_file, 'w', newline='') as f:
+    # UTF-8; a file name that is not valid UTF-8 (os.listdir gives it with
+    # surrogate escapes) is written with its original bytes, losslessly:
+    # read the file back with errors='surrogateescape'
+    with atomic_open(out_file, 'w', newline='', encoding='utf-8',
+                     errors='surrogateescape') as f:
         writer = csv.writer(f)
         writer.writerow(header)
         for i, sample_id in enumerate(ids):
@@ -108,6 +112,13 @@ def cluster_report(out_dir: str,
     return summary
 
 
+def printable(name: str) -> str:
+    """``name`` for a terminal: bytes that are not valid UTF-8 (surrogate
+    escapes of os.listdir) shown as ``\\xNN``."""
+    return name.encode('utf-8', 'surrogateescape').decode(
+        'utf-8', 'backslashreplace')
+
+
 def format_summary(summary: dict) -> List[str]:
     """Human-readable lines of a :func:`cluster_report` summary."""
     lines = [f"{summary['num_samples']} images in "
@@ -120,6 +131,6 @@ def format_summary(summary: dict) -> List[str]:
             f'{k}={v:.1f}' for k, v in scores.items()))
     if summary['skipped']:
         lines.append(f"skipped {len(summary['skipped'])} files:")
-        lines += [f"  {s['path']}: {s['reason']}"
+        lines += [f"  {printable(s['path'])}: {s['reason']}"
                   for s in summary['skipped']]
     return lines

@@ -134,3 +134,46 @@ def test_api_rejects_bad_input_before_training(tmp_path):
                        'needs a batch of at least 10'):
         cluster_folder(folder, 2, str(tmp_path / 'o'), num_workers=0)
     assert not osp.exists(tmp_path / 'o' / 'train')
+
+
+def test_a_name_that_is_not_utf8_is_written_losslessly(trained, tmp_path):
+    """os.listdir gives such a name with surrogate escapes; the CSV holds
+    its original bytes and the summary lines stay printable."""
+    import shutil
+
+    from mmconr.apis import cluster_folder, format_summary
+    folder, good, _, out, _ = trained
+    photos = tmp_path / 'photos'
+    shutil.copytree(folder, photos)
+    first = sorted(p for p in photos.rglob('*.png'))[0]
+    raw = os.fsencode(str(first.parent)) + b'/caf\xe9.png'  # Latin-1 name
+    os.rename(os.fsencode(str(first)), raw)
+    (photos / 'not\xff_an_image.txt'.encode(
+        'latin-1').decode('utf-8', 'surrogateescape')).write_text('x')
+    result = cluster_folder(str(photos), 3, str(tmp_path / 'res'),
+                            checkpoint=str(out / 'train' / 'epoch_2.pth'),
+                            img_size=32, num_workers=0, device='cpu',
+                            cfg_options=TINY_OPTIONS)
+    name = os.fsdecode(raw)
+    rel = osp.relpath(name, str(photos))
+    assert rel in result.paths
+    data = (tmp_path / 'res' / 'assignments.csv').read_bytes()
+    assert os.fsencode(rel) in data  # the original bytes
+    with open(tmp_path / 'res' / 'assignments.csv', newline='',
+              encoding='utf-8', errors='surrogateescape') as f:
+        assert rel in [row['path'] for row in csv.DictReader(f)]
+    lines = format_summary(result.summary)
+    '\n'.join(lines).encode('utf-8')  # printable on a UTF-8 terminal
+    assert any('not\\xff_an_image.txt' in line for line in lines)
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path):
+    tool = osp.join(ROOT, 'tools/cluster_images.py')
+    proc = subprocess.run(
+        [sys.executable, tool, str(tmp_path / 'nowhere'), '-k', '3',
+         '--out', str(tmp_path / 'out')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        'cluster_images: error: image folder not found')
