@@ -16,6 +16,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmconr.apis import cluster_folder, format_summary
+from mmconr.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -54,14 +55,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        run(args)
-    except Exception as exc:  # a CLI prints the message, not a traceback
-        if args.debug:
-            raise
-        print(f'cluster_images: error: {exc}', file=sys.stderr)
-        return 1
-    return 0
+    return run_cli('cluster_images', lambda: run(args), args.debug)
 
 
 def run(args) -> None:

@@ -8,6 +8,7 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmconr.utils.cli import run_cli
 from mmconr.utils.config import load_config
 
 
@@ -23,16 +24,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        text = cfg.pretty_text
-    except Exception as exc:  # a CLI prints the message, not a traceback
-        if args.debug:
-            raise
-        print(f'print_config: error: {exc}', file=sys.stderr)
-        return 1
-    print(text)
-    return 0
+    return run_cli(
+        'print_config',
+        lambda: print(load_config(args.config, args.cfg_options).pretty_text),
+        args.debug)
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ from mmengine.config import Config, DictAction
 
 from mmconr.apis import recipe
 from mmconr.utils import register_all_modules
+from mmconr.utils.cli import run_cli
 
 
 def parse_args(argv=None):
@@ -63,23 +64,20 @@ def print_table(r: dict) -> None:
     print(f"  evaluation k-means: {r['evaluation_kmeans']}")
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        register_all_modules()
-        cfg = Config.fromfile(args.config)
-        cfg.merge_from_dict(args.cfg_options)
-        result = recipe(cfg, args.gpus, args.num_samples)
-    except Exception as exc:  # a CLI prints the message, not a traceback
-        if args.debug:
-            raise
-        print(f'print_recipe: error: {exc}', file=sys.stderr)
-        return 1
+def run(args) -> None:
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    result = recipe(cfg, args.gpus, args.num_samples)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
         print_table(result)
-    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return run_cli('print_recipe', lambda: run(args), args.debug)
 
 
 if __name__ == '__main__':

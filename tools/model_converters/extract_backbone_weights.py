@@ -17,6 +17,7 @@ import torch
 
 from mmconr.converters import BACKBONE_PREFIXES, backbone_weights
 from mmconr.utils import load_checkpoint_file
+from mmconr.utils.cli import run_cli
 from mmconr.utils.io import atomic_open
 
 
@@ -32,21 +33,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        out = backbone_weights(load_checkpoint_file(args.src, 'cpu'),
-                               args.network)
-        with atomic_open(args.dst, 'wb') as f:
-            torch.save(out, f)
-    except Exception as exc:  # a CLI prints the message, not a traceback
-        if args.debug:
-            raise
-        print(f'extract_backbone_weights: error: {exc}', file=sys.stderr)
-        return 1
+def extract(args) -> None:
+    out = backbone_weights(load_checkpoint_file(args.src, 'cpu'),
+                           args.network)
+    with atomic_open(args.dst, 'wb') as f:
+        torch.save(out, f)
     print(f'{len(out["state_dict"])} tensors of the {args.network} backbone '
           f'written to {args.dst}')
-    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return run_cli('extract_backbone_weights', lambda: extract(args),
+                   args.debug)
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ import torch
 
 from mmconr.converters import published, sha256_prefix
 from mmconr.utils import load_checkpoint_file
+from mmconr.utils.cli import run_cli
 from mmconr.utils.io import atomic_open
 
 
@@ -41,17 +42,15 @@ def publish(src: str, dst: str) -> str:
     return final
 
 
+def publish_and_report(args) -> None:
+    final = publish(args.src, args.dst)
+    print(f'{osp.basename(final)} ({osp.getsize(final) / 2**20:.1f} MiB)')
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        final = publish(args.src, args.dst)
-    except Exception as exc:  # a CLI prints the message, not a traceback
-        if args.debug:
-            raise
-        print(f'publish_model: error: {exc}', file=sys.stderr)
-        return 1
-    print(f'{osp.basename(final)} ({osp.getsize(final) / 2**20:.1f} MiB)')
-    return 0
+    return run_cli('publish_model', lambda: publish_and_report(args),
+                   args.debug)
 
 
 if __name__ == '__main__':
