@@ -3,6 +3,7 @@ and write what a person looks at (:func:`cluster_folder`); the config
 surgery it needs is :mod:`mmconr.utils.config_surgery`."""
 import os
 import os.path as osp
+import tempfile
 from typing import List, NamedTuple, Optional, Tuple
 
 import torch
@@ -10,7 +11,6 @@ import torch
 from mmconr.engine import train_from_config
 from mmconr.utils.config import ConfigLike
 from mmconr.utils.config_surgery import check_trainable, folder_config
-from mmconr.utils.io import atomic_open
 from mmconr.visualization import load_rgb
 from .clustering import Clustering, cluster_features
 from .inference import build_dataloader, extract_features, init_model
@@ -30,9 +30,8 @@ class FolderClustering(NamedTuple):
 def check_writable(out_dir: str) -> None:
     """Fail now, not after training, if ``out_dir`` cannot take files."""
     try:
-        with atomic_open(osp.join(out_dir, '.write_check'), 'w') as f:
-            f.write('ok')
-        os.remove(osp.join(out_dir, '.write_check'))
+        os.makedirs(out_dir, exist_ok=True)
+        tempfile.TemporaryFile(dir=out_dir).close()
     except OSError as exc:
         raise OSError(f'cannot write the results to {out_dir}: {exc}; '
                       'nothing was trained') from exc

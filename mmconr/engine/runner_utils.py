@@ -7,12 +7,11 @@ leaves persistent workers running with the old dataset copy; ConNR's stage
 is a function of the epoch alone (restored by any resume path) and
 :class:`EpochSeedHook` needs the same worker restart.
 """
-import os.path as osp
-from typing import List, Optional
+from typing import List
 
 from mmengine.dataset import Compose
 from mmengine.dist import get_world_size
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmconr.utils.config import config_value
 
@@ -81,18 +80,9 @@ def restart_workers(dataloader) -> None:
         dataloader._iterator = None
 
 
-def read_last_checkpoint(work_dir: str) -> Optional[str]:
-    """The path CheckpointHook recorded last in ``work_dir``, or ``None``."""
-    record = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(record):
-        return None
-    with open(record) as f:
-        return f.read().strip()
-
-
 def last_checkpoint(runner) -> str:
     """The runner's last checkpoint, for messages."""
-    return read_last_checkpoint(runner.work_dir) or 'none written yet'
+    return find_latest_checkpoint(runner.work_dir) or 'none written yet'
 
 
 def train_from_config(cfg) -> str:
@@ -101,7 +91,7 @@ def train_from_config(cfg) -> str:
     if not cfg.get('work_dir'):
         raise ValueError('train_from_config: the config has no work_dir')
     Runner.from_cfg(cfg).train()
-    path = read_last_checkpoint(cfg.work_dir)
+    path = find_latest_checkpoint(cfg.work_dir)
     if path is None:
         raise RuntimeError(f'training wrote no checkpoint in {cfg.work_dir}')
     return path

@@ -7,9 +7,10 @@ import tempfile
 
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = 'w', **open_kwargs):
-    """Open a hidden temporary file next to ``path`` (``.NAME.XXXX.part``)
-    for writing; when the block ends without an error the file is synced
-    and renamed over ``path`` (``os.replace`` is atomic), otherwise it is
+    """Open a hidden temporary file next to ``path`` (a dot, the name of
+    ``path``, a random part from :func:`tempfile.mkstemp`, ``.part``) for
+    writing; when the block ends without an error the file is synced and
+    renamed over ``path`` (``os.replace`` is atomic), otherwise it is
     removed and ``path`` is left as it was. A process killed meanwhile
     leaves at most the temporary file, never a half-written ``path``."""
     if not any(c in mode for c in 'wx'):
