@@ -5,6 +5,17 @@ from mmengine import dist
 from mmengine.utils import ProgressBar
 
 
+def batch_target_features(model, inputs, channels_last: bool = False):
+    """fp32 target features of one preprocessed batch (the first view where
+    ``inputs`` holds several); ``channels_last`` feeds 4-D images in that
+    memory format."""
+    if isinstance(inputs, (list, tuple)):
+        inputs = inputs[0]
+    if channels_last and inputs.dim() == 4:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    return model.extract_target_feat(inputs).float()
+
+
 def extract_dataset_features(model,
                              dataloader,
                              show_progress: bool = True,
@@ -40,13 +51,8 @@ def extract_dataset_features(model,
                                    device=device)
             for data in dataloader:
                 data = model.data_preprocessor(data, False)
-                inputs = data['inputs']
-                if isinstance(inputs, (list, tuple)):
-                    inputs = inputs[0]
-                if on_cuda and channels_last and inputs.dim() == 4:
-                    inputs = inputs.contiguous(
-                        memory_format=torch.channels_last)
-                batch_feats = model.extract_target_feat(inputs).float()
+                batch_feats = batch_target_features(
+                    model, data['inputs'], on_cuda and channels_last)
                 idx = torch.tensor(
                     [s.sample_idx for s in data['data_samples']],
                     device=device)

@@ -45,9 +45,17 @@ def _as_tensor(feats: ArrayLike) -> torch.Tensor:
     return x.float().contiguous()
 
 
-def _assign(x: torch.Tensor, centroids: torch.Tensor,
-            x_sq: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Nearest centroid of every point and its squared distance."""
+def assign_to_centroids(
+        x: torch.Tensor,
+        centroids: torch.Tensor,
+        x_sq: Optional[torch.Tensor] = None
+) -> Tuple[torch.LongTensor, torch.Tensor]:
+    """Nearest centroid of every point (row of ``x``) and its squared
+    distance: k-means' own assignment step, so that points it clustered are
+    given the same labels again (a saved clustering applied to new data).
+    """
+    if x_sq is None:
+        x_sq = x.pow(2).sum(1)
     half_sq = 0.5 * centroids.pow(2).sum(1)
     step = max(1, CHUNK_ELEMS // centroids.shape[0])
     labels = torch.empty(x.shape[0], dtype=torch.long, device=x.device)
@@ -107,7 +115,7 @@ def _lloyd(x: torch.Tensor, centroids: torch.Tensor, max_iter: int,
     x_sq = x.pow(2).sum(1)
     k = centroids.shape[0]
     for _ in range(max_iter):
-        labels, dist_sq = _assign(x, centroids, x_sq)
+        labels, dist_sq = assign_to_centroids(x, centroids, x_sq)
         counts = torch.bincount(labels, minlength=k)
         sums = x.new_zeros(k, x.shape[1]).index_add_(0, labels, x)
         new = sums / counts.clamp_min(1)[:, None].to(x.dtype)
@@ -123,7 +131,7 @@ def _lloyd(x: torch.Tensor, centroids: torch.Tensor, max_iter: int,
         centroids = new
         if shift <= tol:
             break
-    labels, dist_sq = _assign(x, centroids, x_sq)
+    labels, dist_sq = assign_to_centroids(x, centroids, x_sq)
     return centroids, labels, float(dist_sq.sum())
 
 
