@@ -4,11 +4,12 @@ k-means, shared by the training hooks, the evaluation metric and the APIs
 from .checks import check_num_classes, check_num_clusters, dataset_classes
 from .distributed import kmeans_on_main
 from .features import extract_dataset_features
-from .kmeans import (EPOCH_KMEANS, EVAL_KMEANS, fill_empty_clusters, kmeans,
-                     kmeans_settings)
+from .kmeans import (EPOCH_KMEANS, EVAL_KMEANS, assign_to_centroids,
+                     fill_empty_clusters, kmeans, kmeans_settings)
 
 __all__ = [
     'check_num_classes', 'check_num_clusters', 'dataset_classes',
     'kmeans_on_main', 'extract_dataset_features', 'EPOCH_KMEANS',
-    'EVAL_KMEANS', 'fill_empty_clusters', 'kmeans', 'kmeans_settings'
+    'EVAL_KMEANS', 'assign_to_centroids', 'fill_empty_clusters', 'kmeans',
+    'kmeans_settings'
 ]
