@@ -21,8 +21,10 @@ class Clustering(NamedTuple):
         return self.centroids.shape[0]
 
     def sizes(self) -> List[int]:
-        return torch.bincount(self.labels,
-                              minlength=self.num_clusters).tolist()
+        """Members per cluster (a label of -1, unassigned, counts in none).
+        """
+        labels = self.labels[self.labels >= 0]
+        return torch.bincount(labels, minlength=self.num_clusters).tolist()
 
     def central_order(self, cluster: int) -> torch.LongTensor:
         """Indices of the members of ``cluster``, nearest to its centroid

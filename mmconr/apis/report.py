@@ -11,6 +11,7 @@ from mmengine.utils import track_iter_progress
 from mmconr.utils.io import atomic_open
 from mmconr.visualization import contact_sheet
 from .clustering import Clustering, label_agreement
+from .html_report import printable, write_html_report
 
 
 def write_assignments(out_file: str,
@@ -50,7 +51,8 @@ def write_contact_sheets(out_dir: str,
                          ncols: int = 8,
                          size: int = 64) -> Dict[int, str]:
     """``out_dir/cluster_XX.png`` for every non-empty cluster: its
-    ``per_sheet`` most central members, nearest to the centroid first."""
+    ``per_sheet`` most central members, nearest to the centroid first; and
+    ``out_dir/unassigned.png`` where samples have the label -1."""
     sheets = {}
     num = clustering.num_clusters
     digits = max(2, len(str(num - 1)))
@@ -67,6 +69,14 @@ def write_contact_sheets(out_dir: str,
             [load_image(i) for i in shown],
             osp.join(out_dir, f'cluster_{cluster:0{digits}d}.png'),
             title=title, ncols=ncols, size=size)
+    unassigned = (clustering.labels < 0).nonzero().flatten()
+    if unassigned.numel():
+        shown = unassigned[:per_sheet].tolist()
+        sheets['unassigned'] = contact_sheet(
+            [load_image(i) for i in shown],
+            osp.join(out_dir, 'unassigned.png'),
+            title=f'{unassigned.numel()} unassigned images (confidence '
+            'below the threshold)', ncols=ncols, size=size)
     return sheets
 
 
@@ -78,12 +88,19 @@ def cluster_report(out_dir: str,
                    gt_labels: Optional[Sequence[int]] = None,
                    skipped: Sequence[Tuple[str, str]] = (),
                    per_sheet: int = 64,
-                   extra: Optional[dict] = None) -> dict:
-    """Write ``assignments.csv``, ``clusters/cluster_XX.png`` and
-    ``summary.json`` into ``out_dir``; return the summary.
+                   extra: Optional[dict] = None,
+                   class_names: Optional[Sequence[str]] = None,
+                   k_selection: Optional[dict] = None,
+                   html: bool = True) -> dict:
+    """Write ``assignments.csv``, ``clusters/cluster_XX.png``,
+    ``report/index.html`` (``html``) and ``summary.json`` into ``out_dir``;
+    return the summary.
 
-    ``gt_labels`` (-1 = none) add a ``label`` column and NMI/ACC/ARI to
-    the summary when any sample has a label.
+    ``gt_labels`` (-1 = none) add a ``label`` column, NMI/ACC/ARI to the
+    summary and a confusion matrix to the page when any sample has a label.
+    Samples with the cluster -1 are unassigned (:mod:`.cluster_model`);
+    they are left out of the scores. ``k_selection`` (``reason``,
+    ``figure``) adds how K was chosen to the page.
     """
     os.makedirs(out_dir, exist_ok=True)
     labelled = gt_labels is not None and (np.asarray(gt_labels) >= 0).any()
@@ -103,28 +120,39 @@ def cluster_report(out_dir: str,
                         for c, p in sheets.items()},
         skipped=[dict(path=p, reason=r) for p, r in skipped],
     )
+    assigned = clustering.labels >= 0
+    summary['unassigned'] = int((~assigned).sum())
     if labelled:
+        scored = np.where(assigned.numpy(), np.asarray(gt_labels), -1)
         summary['label_agreement'] = label_agreement(
-            gt_labels, clustering.labels.numpy())
+            scored, clustering.labels.numpy())
     summary.update(extra or {})
+    if k_selection:
+        summary['k_selection'] = dict(
+            chosen=k_selection['chosen'], reason=k_selection['reason'],
+            figure=osp.relpath(k_selection['figure'], out_dir),
+            table=osp.relpath(k_selection['table'], out_dir))
+    if html:
+        page = write_html_report(
+            osp.join(out_dir, 'report', 'index.html'), summary, ids,
+            clustering, load_image, gt_labels if labelled else None,
+            class_names, k_selection, results_dir=out_dir)
+        summary['report'] = osp.relpath(page, out_dir)
     with open(osp.join(out_dir, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)
     return summary
-
-
-def printable(name: str) -> str:
-    """``name`` for a terminal: bytes that are not valid UTF-8 (surrogate
-    escapes of os.listdir) shown as ``\\xNN``."""
-    return name.encode('utf-8', 'surrogateescape').decode(
-        'utf-8', 'backslashreplace')
 
 
 def format_summary(summary: dict) -> List[str]:
     """Human-readable lines of a :func:`cluster_report` summary."""
     lines = [f"{summary['num_samples']} images in "
              f"{summary['num_clusters']} clusters"]
+    if summary.get('k_selection'):
+        lines.append('chose ' + summary['k_selection']['reason'])
     sizes = summary['cluster_sizes']
     lines += [f'  cluster {c}: {n}' for c, n in sizes.items()]
+    if summary.get('unassigned'):
+        lines.append(f"  unassigned: {summary['unassigned']}")
     if summary.get('label_agreement'):
         scores = summary['label_agreement']
         lines.append('against the labels: ' + ' '.join(

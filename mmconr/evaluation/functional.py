@@ -54,3 +54,31 @@ def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
         nmi=float(normalized_mutual_info_score(gt, pred)),
         acc=cluster_accuracy(gt, pred),
         ari=float(adjusted_rand_score(gt, pred)))
+
+
+def matched_confusion(gt_labels, pred_labels):
+    """Counts of (class, cluster) with the clusters in the order of the
+    Hungarian match of :func:`cluster_accuracy`: the matched clusters first,
+    in the order of their classes (with K >= classes, column j is the
+    cluster matched to the class of row j), then the unmatched ones in id
+    order. Samples with a negative label are left out.
+
+    Returns:
+        (matrix (num_classes, num_clusters) int64, class ids, cluster ids in
+        column order), the ids as numpy arrays.
+    """
+    gt = _to_numpy(gt_labels, 'gt_labels')
+    pred = _to_numpy(pred_labels, 'pred_labels')
+    if gt.shape != pred.shape:
+        raise ValueError(f'gt_labels has {gt.shape[0]} entries but '
+                         f'pred_labels has {pred.shape[0]}')
+    keep = gt >= 0
+    if not keep.any():
+        raise ValueError('no sample has a ground-truth label >= 0')
+    gt, pred = gt[keep], pred[keep]
+    classes, clusters = np.unique(gt), np.unique(pred)
+    counts = contingency_matrix(gt, pred)  # (classes, clusters)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    matched = list(cols[np.argsort(rows)])
+    order = matched + [c for c in range(len(clusters)) if c not in matched]
+    return counts[:, order], classes, clusters[order]

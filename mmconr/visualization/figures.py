@@ -171,3 +171,58 @@ def curves_figure(panels: Dict[str, Dict[str, tuple]], out_file: str,
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, out_file)
+
+
+def k_selection_figure(ks: Sequence[int],
+                       series: Dict[str, Sequence[float]],
+                       chosen: int,
+                       out_file: str,
+                       title: str = '') -> str:
+    """One panel per score (silhouette, inertia, stability) against K, the
+    chosen K marked in each."""
+    fig = Figure(figsize=(4 * len(series), 3.2), dpi=100)
+    for i, (name, values) in enumerate(series.items()):
+        ax = fig.add_subplot(1, len(series), i + 1)
+        ax.plot(ks, values, 'o-', ms=3)
+        ax.axvline(chosen, color='tab:red', ls='--', lw=1,
+                   label=f'chosen K={chosen}')
+        ax.set_xlabel('K')
+        ax.set_title(name, fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if i == 0:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_file)
+
+
+def confusion_figure(matrix: np.ndarray,
+                     row_names: Sequence[str],
+                     col_names: Sequence[str],
+                     out_file: str,
+                     title: str = '') -> str:
+    """A counts matrix (rows: classes, columns: clusters) as a heat map
+    with the counts written in the cells."""
+    rows, cols = matrix.shape
+    fig = Figure(figsize=(max(4., 0.45 * cols + 2.5),
+                          max(3., 0.4 * rows + 1.8)), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(matrix, cmap='Blues', aspect='auto')
+    ax.set_xticks(range(cols), [str(c) for c in col_names], fontsize=7,
+                  rotation=90 if cols > 12 else 0)
+    ax.set_yticks(range(rows), [str(r) for r in row_names], fontsize=7)
+    ax.set_xlabel('cluster (matched to the class of its row)')
+    ax.set_ylabel('class')
+    if rows * cols <= 900:
+        peak = matrix.max() or 1
+        for r in range(rows):
+            for c in range(cols):
+                ax.text(c, r, str(int(matrix[r, c])), ha='center',
+                        va='center', fontsize=6,
+                        color='white' if matrix[r, c] > peak / 2 else 'black')
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, out_file)
