@@ -156,3 +156,14 @@ FAKE_WRITERS = {
     'TinyImageNet': lambda root: write_tiny_imagenet(root)[0],
     'UnlabeledImageFolder': lambda root: write_image_folder(root)[0],
 }
+
+
+# a narrow ResNet-18 for the folder config on 32x32 inputs: CPU runs of the
+# folder tools take seconds
+TINY_FOLDER_OPTIONS = {
+    'model.backbone.base_channels': 8,
+    'model.backbone.stem_channels': 8,
+    'model.neck.in_channels': 64,
+    'model.neck.hid_channels': 64,
+    'model.head.predictor.hid_channels': 64,
+}

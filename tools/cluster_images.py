@@ -1,14 +1,19 @@
 """Cluster a folder of images.
 
-    python tools/cluster_images.py FOLDER --num-clusters K --out DIR
-        [--config CFG] [--checkpoint CKPT] [--epochs N] [--img-size S] ...
+    python tools/cluster_images.py FOLDER --num-clusters K|auto --out DIR
+        [--k-range 2:30] [--config CFG] [--checkpoint CKPT] [--epochs N]
+        [--img-size S] ...
 
 Without --checkpoint, ConNR is trained on the folder first (default config
 configs/custom/byol_conr_folder.py; logs and checkpoints in DIR/train);
-with it, the images are only embedded. Writes DIR/assignments.csv (path,
-cluster, distance to centroid, boundary ratio), DIR/clusters/cluster_XX.png
-(most central images first) and DIR/summary.json (cluster sizes, skipped
-files). Files that are not images or do not decode are skipped and named.
+with it, the images are only embedded. ``--num-clusters auto`` scores every
+K of --k-range on the features (silhouette, inertia, stability across
+seeds; DIR/k_selection.png and .csv) and picks one (docs/cluster_images.md
+gives the rule). Writes DIR/assignments.csv (path, cluster, distance to
+centroid, boundary ratio), DIR/clustering.safetensors (the centroids, for
+tools/assign_images.py), DIR/clusters/cluster_XX.png (most central images
+first), DIR/report/index.html (open it in a browser) and DIR/summary.json.
+Files that are not images or do not decode are skipped and named.
 """
 import argparse
 import sys
@@ -16,7 +21,18 @@ import sys
 from mmengine.config import DictAction
 
 from mmconr.apis import cluster_folder, format_summary
+from mmconr.clustering.k_selection import parse_k_range
 from mmconr.utils.cli import run_cli
+
+
+def num_clusters_arg(text: str):
+    if text == 'auto':
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer or 'auto', got {text!r}") from None
 
 
 def parse_args(argv=None):
@@ -24,8 +40,15 @@ def parse_args(argv=None):
         description='Cluster a folder of images (nested folders, '
         'jpg/png/webp/bmp, any size)')
     parser.add_argument('folder', help='folder of images')
-    parser.add_argument('--num-clusters', '-k', type=int, required=True,
-                        help='number of clusters K')
+    parser.add_argument('--num-clusters', '-k', type=num_clusters_arg,
+                        required=True,
+                        help="number of clusters K, or 'auto' to choose it")
+    parser.add_argument('--k-range', help="with '--num-clusters auto': the "
+                        "K to try, 'MIN:MAX' (default 2:30)")
+    parser.add_argument('--train-clusters', type=int,
+                        help="with '--num-clusters auto' and training: K of "
+                        "the training's per-epoch k-means (default 10, "
+                        'brought into the range)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--config', help='config (default: '
                         'configs/custom/byol_conr_folder.py)')
@@ -73,9 +96,12 @@ def run(args) -> None:
         labels_from='subfolder' if args.labels_from_subfolders else 'none',
         per_sheet=args.per_sheet,
         device=args.device,
-        cfg_options=args.cfg_options)
+        cfg_options=args.cfg_options,
+        k_range=parse_k_range(args.k_range) if args.k_range else None,
+        train_clusters=args.train_clusters)
     print('\n'.join(format_summary(result.summary)))
-    print(f'written to {args.out}: assignments.csv, clusters/, summary.json')
+    print(f'written to {args.out}: assignments.csv, clustering.safetensors, '
+          'clusters/, report/index.html, summary.json')
 
 
 if __name__ == '__main__':

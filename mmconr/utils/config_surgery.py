@@ -170,6 +170,17 @@ def folder_config(folder: str,
     return cfg
 
 
+def allow_any_num_clusters(cfg: Config) -> None:
+    """Let K differ from the number of classes the folder's subfolders
+    declare (``match_classes=False`` of BoundaryFilterHook and
+    ClusteringMetric): for a K that is being chosen."""
+    evaluators = cfg.get('test_evaluator') or []
+    for item in list(cfg.get('custom_hooks') or []) + (
+            evaluators if isinstance(evaluators, list) else [evaluators]):
+        if item.get('type') in ('BoundaryFilterHook', 'ClusteringMetric'):
+            item['match_classes'] = False
+
+
 def check_trainable(cfg: Config, num_images: int) -> None:
     """Enough images for K and for the neighbourhood; a batch no larger
     than the folder (drop_last would leave nothing to train on)."""
