@@ -1,21 +1,30 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--out F].
 
 Clusters the test set's target features with k-means and prints NMI, ACC
-and ARI (percent); ``--out`` writes per-sample assignments as CSV.
+and ARI (percent); ``--out`` writes per-sample assignments as CSV and, next
+to it, ``clustering.safetensors`` (the centroids, the config and the
+checkpoint's hash) for tools/assign_images.py and
+``mmconr.apis.ClusterModel``. Errors print as one line (``--debug``: the
+traceback).
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
+from mmconr.clustering.saved import FILE_NAME as CLUSTERING_FILE
+from mmconr.clustering.saved import config_json, save_clustering
 from mmconr.utils import (register_all_modules, setup_launcher,
                           shutdown_distributed)
+from mmconr.utils.cli import run_cli
+from mmconr.utils.config import load_config
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (cluster) a model')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -35,20 +44,34 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error')
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
-def main():
-    args = parse_args()
+def clustering_metric(runner):
+    for metric in runner.test_evaluator.metrics:
+        if type(metric).__name__ == 'ClusteringMetric':
+            return metric
+    return None
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return run_cli('test', lambda: run(args), args.debug)
+
+
+def run(args) -> None:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
+    if args.out:
+        saved_config = cfg.to_dict()
+        config_json(saved_config)  # refused now, not after the test pass
     setup_launcher(cfg, args.launcher, args.config, args.work_dir,
                    training=False)
     cfg.load_from = args.checkpoint
@@ -64,6 +87,12 @@ def main():
                 evaluator['out_file'] = args.out
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    metric = clustering_metric(runner)
+    if args.out and is_main_process() and metric is not None:
+        path = osp.join(osp.dirname(osp.abspath(args.out)), CLUSTERING_FILE)
+        save_clustering(path, metric.centroids, saved_config,
+                        args.checkpoint, kmeans_cfg=metric.kmeans_cfg)
+        print(f'clustering saved to {path}')
     name = args.name or cfg.get('dataset_name') or osp.splitext(
         osp.basename(args.config))[0]
     scores = {k.split('/')[-1]: v for k, v in metrics.items()}
@@ -78,4 +107,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

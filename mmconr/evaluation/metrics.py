@@ -47,6 +47,9 @@ class ClusteringMetric(BaseMetric):
         self.kmeans_cfg = kmeans_settings(EVAL_KMEANS, kmeans_cfg)
         self.out_file = out_file
         self.match_classes = match_classes
+        # (K, D) centres of the last compute_metrics (main process), for a
+        # saved clustering (tools/test.py --out)
+        self.centroids = None
 
     @property
     def dataset_meta(self) -> Optional[dict]:
@@ -83,7 +86,8 @@ class ClusteringMetric(BaseMetric):
             MMLogger.get_current_instance().warning(
                 f'ClusteringMetric: num_clusters={self.num_clusters} but the '
                 f'evaluated labels contain {num_labelled_classes} classes')
-        _, pred = kmeans(feats, self.num_clusters, **self.kmeans_cfg)
+        self.centroids, pred = kmeans(feats, self.num_clusters,
+                                      **self.kmeans_cfg)
         if self.out_file:
             self._write_assignments(results, pred)
         if not num_labelled_classes:

@@ -77,6 +77,22 @@ def test_train_switch_save_resume_and_test(work_dir):
     assert sorted(int(r['sample_idx']) for r in rows) == list(range(SUBSET))
     assert {int(r['cluster']) for r in rows} <= set(range(10))
 
+    # the saved clustering next to it gives the images the same clusters
+    from mmconr.apis import ClusterModel
+    from mmconr.registry import DATASETS
+    assert f'clustering saved to {work_dir / "clustering.safetensors"}' \
+        in log
+    model = ClusterModel.load(str(work_dir / 'clustering.safetensors'),
+                              device='cpu')
+    assert model.saved.checkpoint == str(work_dir / 'epoch_3.pth')
+    digits = DATASETS.build(dict(type='Digits', scale=1, pipeline=[],
+                                 indices=SUBSET))
+    images = [digits.get_data_info(i)['img'] for i in range(SUBSET)]
+    by_idx = {int(r['sample_idx']): int(r['cluster']) for r in rows}
+    assert model.predict(images).clusters.tolist() == [
+        by_idx[i] for i in range(SUBSET)
+    ]
+
 
 def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
     """The official protocol: a checkpoint of the last BYOL warm-up epoch
