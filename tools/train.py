@@ -1,15 +1,20 @@
-"""Train a model: python tools/train.py CONFIG [--work-dir DIR] [--resume]."""
+"""Train a model: python tools/train.py CONFIG [--work-dir DIR] [--resume].
+
+Errors print as one line (``--debug``: the traceback)."""
 import argparse
 import os
+import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmconr.utils import (register_all_modules, setup_launcher,
                           shutdown_distributed)
+from mmconr.utils.cli import run_cli
+from mmconr.utils.config import load_config
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a mmconr model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -37,7 +42,9 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error')
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -65,14 +72,18 @@ def merge_args(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return run_cli('train', lambda: run(args), args.debug)
+
+
+def run(args) -> None:
     register_all_modules(init_default_scope=False)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     runner = Runner.from_cfg(cfg)
     runner.train()
     shutdown_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
