@@ -1,7 +1,7 @@
 """Figures and image sheets (matplotlib / Pillow); no model code here."""
 from .figures import (confusion_figure, contact_sheet, curves_figure,
                       k_selection_figure, neighbors_figure, purity_plot,
-                      tsne_figure)
+                      tsne_figure, views_figure)
 from .images import dataset_image, image_grid, load_rgb, thumbnail
 from .logs import load_scalars, scalar_files, training_panels
 
@@ -9,5 +9,5 @@ __all__ = [
     'confusion_figure', 'contact_sheet', 'curves_figure',
     'k_selection_figure', 'neighbors_figure', 'purity_plot',
     'tsne_figure', 'dataset_image', 'image_grid', 'load_rgb', 'thumbnail',
-    'load_scalars', 'scalar_files', 'training_panels'
+    'load_scalars', 'scalar_files', 'training_panels', 'views_figure'
 ]

@@ -226,3 +226,22 @@ def confusion_figure(matrix: np.ndarray,
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, out_file)
+
+
+def views_figure(rows: Sequence[Sequence[np.ndarray]],
+                 col_names: Sequence[str],
+                 out_file: str,
+                 size: int = 96,
+                 title: str = '') -> str:
+    """A grid with one row per sample and one column per view of it,
+    ``col_names`` above the columns."""
+    ncols = len(col_names)
+    if any(len(row) != ncols for row in rows):
+        raise ValueError(f'every row needs {ncols} images')
+    pad = 2
+    grid = image_grid([img for row in rows for img in row], ncols, size,
+                      pad=pad)
+    cell = size + pad
+    labels = [(pad + c * cell + size / 2, name)
+              for c, name in enumerate(col_names)]
+    return _image_figure(grid, out_file, title, labels)

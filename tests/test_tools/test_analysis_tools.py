@@ -2,6 +2,7 @@
 them are checked against references written here. The curves come from a
 two-epoch run (BYOL epoch, then ConNR)."""
 import copy
+import csv
 import importlib.util
 import json
 import math
@@ -22,7 +23,11 @@ SUBSET_OPTION = [f'feature_dataloader.dataset.indices={SUBSET}']
 
 
 def tool(name):
-    path = osp.join(ROOT, 'tools', 'analysis_tools', name + '.py')
+    return tool_in('analysis_tools', name)
+
+
+def tool_in(folder, name):
+    path = osp.join(ROOT, 'tools', folder, name + '.py')
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -208,3 +213,52 @@ def test_cluster_sheets(checkpoint, tmp_path):
     rows = (tmp_path / 'assignments.csv').read_text().splitlines()
     assert rows[0] == 'sample_idx,cluster,distance,boundary_ratio,label'
     assert len(rows) == SUBSET + 1
+
+
+def test_confusion_matrix_counts_and_files(checkpoint, tmp_path):
+    from mmconr.evaluation import cluster_metrics
+    module = tool('confusion_matrix')
+    result = module.confusion(module.parse_args([
+        CFG, checkpoint, '--out-dir', str(tmp_path), '--device', 'cpu',
+        '--workers', '0', '--cfg-options',
+        f'test_dataloader.dataset.indices={SUBSET}'
+    ]))
+    labels = result['labels'].tolist()
+    clusters = result['assignments'].tolist()
+    assert len(labels) == SUBSET
+    with open(tmp_path / 'confusion.csv') as f:
+        rows = list(csv.reader(f))
+    order = [int(h.split()[-1]) for h in rows[0][1:]]
+    assert sorted(order) == sorted(set(clusters))
+    for r, row in enumerate(rows[1:]):
+        cls = result['classes'][r]
+        for c, count in zip(order, row[1:]):
+            assert int(count) == sum(1 for y, k in zip(labels, clusters)
+                                     if y == cls and k == c)
+    # the matched diagonal is ACC, the metric of tools/test.py
+    assert result['acc'] == pytest.approx(
+        cluster_metrics(labels, clusters)['acc'])
+    assert (tmp_path / 'confusion.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_browse_dataset_views(tmp_path):
+    from PIL import Image
+
+    from mmconr.registry import DATASETS
+    from mmconr.visualization import dataset_image
+    module = tool_in('visualization', 'browse_dataset')
+    args = module.parse_args([CFG, '--num', '3', '--out',
+                              str(tmp_path / 'b.png'), '--size', '32'])
+    first = module.browse(args)
+    again = module.browse(args)
+    assert len(first['rows']) == 3 and all(len(r) == 4 for r in first['rows'])
+    digits = DATASETS.build(dict(type='Digits', scale=1, pipeline=[]))
+    for idx, row in zip(first['indices'], first['rows']):
+        assert np.array_equal(row[0], dataset_image(digits, idx))
+        assert all(view.shape == (8, 8, 3) for view in row[1:])
+        assert not np.array_equal(row[1], row[2])  # two random views
+    # the seed fixes the sample and the augmentations
+    assert all(np.array_equal(a, b) for ra, rb in zip(
+        first['rows'], again['rows']) for a, b in zip(ra, rb))
+    with Image.open(tmp_path / 'b.png') as img:
+        assert img.size[0] >= 4 * 32 and img.size[1] >= 3 * 32
