@@ -75,7 +75,7 @@ def _table(rows: Sequence[Sequence], header: Sequence = ()) -> str:
 
 
 def confusion_html(gt_labels, clusters, class_names=None) -> str:
-    matrix, classes, order = matched_confusion(gt_labels, clusters)
+    matrix, classes, order, matched = matched_confusion(gt_labels, clusters)
     names = [class_names[c] if class_names is not None and
              c < len(class_names) else str(c) for c in classes]
     out = ['<table class="confusion"><tr><th>class \\ cluster</th>']
@@ -83,8 +83,8 @@ def confusion_html(gt_labels, clusters, class_names=None) -> str:
     out.append('</tr>')
     for r, name in enumerate(names):
         cells = ''.join(
-            f'<td class="match">{n}</td>' if c == r else f'<td>{n}</td>'
-            for c, n in enumerate(matrix[r].tolist()))
+            f'<td class="match">{n}</td>' if matched[c] == r else
+            f'<td>{n}</td>' for c, n in enumerate(matrix[r].tolist()))
         out.append(f'<tr><th>{escape(str(name))}</th>{cells}</tr>')
     out.append('</table>')
     return '\n'.join(out)

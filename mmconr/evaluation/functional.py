@@ -59,13 +59,15 @@ def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
 def matched_confusion(gt_labels, pred_labels):
     """Counts of (class, cluster) with the clusters in the order of the
     Hungarian match of :func:`cluster_accuracy`: the matched clusters first,
-    in the order of their classes (with K >= classes, column j is the
-    cluster matched to the class of row j), then the unmatched ones in id
-    order. Samples with a negative label are left out.
+    in the order of their classes, then the unmatched ones in id order
+    (with K = classes, column j is the cluster matched to the class of row
+    j). Samples with a negative label are left out.
 
     Returns:
         (matrix (num_classes, num_clusters) int64, class ids, cluster ids in
-        column order), the ids as numpy arrays.
+        column order, the row of each column's matched class or -1), the
+        last three as numpy arrays; ``matrix[matched, columns].sum()`` over
+        the matched columns is ACC x N.
     """
     gt = _to_numpy(gt_labels, 'gt_labels')
     pred = _to_numpy(pred_labels, 'pred_labels')
@@ -79,6 +81,9 @@ def matched_confusion(gt_labels, pred_labels):
     classes, clusters = np.unique(gt), np.unique(pred)
     counts = contingency_matrix(gt, pred)  # (classes, clusters)
     rows, cols = linear_sum_assignment(counts, maximize=True)
-    matched = list(cols[np.argsort(rows)])
+    by_class = np.argsort(rows)
+    matched = list(cols[by_class])
     order = matched + [c for c in range(len(clusters)) if c not in matched]
-    return counts[:, order], classes, clusters[order]
+    matched_rows = np.full(len(order), -1)
+    matched_rows[:len(matched)] = rows[by_class]
+    return counts[:, order], classes, clusters[order], matched_rows

@@ -202,13 +202,21 @@ def test_report_page_structure(run):
     assert sorted(item.split(': ')[0] for item in page.items) == sorted(bad)
     # the confusion matrix of the labelled folder: the counts of the data
     labels = [0 if '/cats/' in p else 1 for p in good]
-    matrix, _, order = matched_confusion(labels, result.clustering.labels)
+    matrix, _, order, matched = matched_confusion(labels,
+                                                  result.clustering.labels)
     html = page_file.read_text(encoding='utf-8')
     table = html[html.index('<table class="confusion">'):]
     table = table[:table.index('</table>')]
     cells = [int(n) for n in re.findall(r'<td[^>]*>(\d+)</td>', table)]
     assert cells == matrix.ravel().tolist()
     assert re.findall(r'<th>(\d+)</th>', table) == [str(c) for c in order]
+    # the shaded cells are the matched pairs: one per class (K=3 > 2)
+    shaded = [i for i, cell in enumerate(
+        re.findall(r'<td[^>]*>', table)) if 'match' in cell]
+    assert shaded == sorted(matched[c] * matrix.shape[1] + c
+                            for c in range(matrix.shape[1])
+                            if matched[c] >= 0)
+    assert len(shaded) == 2
     for c in order:
         ref = sum(1 for y, k in zip(labels, result.clustering.labels.tolist())
                   if k == c)

@@ -44,3 +44,23 @@ def test_assignments_csv(tmp_path):
                        'label']
     assert rows[3] == ['c', '0', '0.100000', '0.100000', '1']
     assert len(rows) == 6
+
+
+def test_confusion_table_shades_the_matched_pairs():
+    """Two clusters, three classes: the match is (class 2, cluster 0) and
+    (class 1, cluster 1), off the diagonal of the table."""
+    import re
+
+    from mmconr.apis.html_report import confusion_html
+    gt = [0] * 2 + [1] * 6 + [2] * 7 + [0]
+    clusters = [0] * 2 + [1] * 6 + [0] * 7 + [1]
+    html = confusion_html(gt, clusters, ['a', 'b', 'c'])
+    rows = re.findall(r'<tr><th>(\w)</th>(.*?)</tr>', html)
+    shaded = {(name, i) for name, cells in rows
+              for i, cell in enumerate(re.findall(r'<td[^>]*>\d+</td>',
+                                                  cells))
+              if 'match' in cell}
+    header = re.findall(r'<th>(\d+)</th>', html)
+    # matched clusters in the order of their classes: b's (1), then c's (0)
+    assert header == ['1', '0']
+    assert shaded == {('b', 0), ('c', 1)}

@@ -126,3 +126,33 @@ def test_nmi_is_mutual_information_over_the_mean_entropy():
                     joint / (np.mean(gt == g) * np.mean(pred == c)))
     expected = mi / ((entropy(gt) + entropy(pred)) / 2)
     assert cluster_metrics(gt, pred)['nmi'] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize('num_classes, num_clusters', [(3, 2), (3, 3),
+                                                       (2, 4)])
+def test_matched_confusion_against_brute_force(num_classes, num_clusters):
+    from itertools import permutations
+
+    from mmconr.evaluation import matched_confusion
+    rng = np.random.RandomState(num_classes * 10 + num_clusters)
+    gt = rng.randint(0, num_classes, 60)
+    pred = rng.randint(0, num_clusters, 60) + 5  # ids need not start at 0
+    gt[:3] = -1  # unlabelled: left out
+    matrix, classes, order, matched = matched_confusion(gt, pred)
+    keep = gt >= 0
+    for r, cls in enumerate(classes):
+        for c, cluster in enumerate(order):
+            assert matrix[r, c] == np.sum((gt == cls) & (pred == cluster))
+    # the matched cells: the best one-to-one total of any assignment
+    best = 0
+    small, large = sorted((num_classes, num_clusters))
+    for perm in permutations(range(large), small):
+        pairs = zip(range(small), perm) if num_classes <= num_clusters \
+            else zip(perm, range(small))
+        best = max(best, sum(matrix[r, c] for r, c in pairs))
+    columns = np.flatnonzero(matched >= 0)
+    assert len(columns) == small
+    assert len(set(matched[columns])) == small  # one cluster per class
+    assert matrix[matched[columns], columns].sum() == best
+    assert best / keep.sum() == pytest.approx(
+        cluster_metrics(gt, pred)['acc'])

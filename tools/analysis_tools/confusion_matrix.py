@@ -54,11 +54,12 @@ def confusion(args) -> dict:
     clustering = cluster_features(
         feats, num_clusters, (cfg.get('test_evaluator') or {}).get(
             'kmeans_cfg'))
-    matrix, classes, order = matched_confusion(labels, clustering.labels)
+    matrix, classes, order, matched = matched_confusion(
+        labels, clustering.labels)
     names = list(loader.dataset.metainfo.get('classes') or [])
     row_names = [names[c] if c < len(names) else str(c) for c in classes]
-    matched = min(matrix.shape)
-    acc = float(matrix[range(matched), range(matched)].sum()) / matrix.sum()
+    columns = (matched >= 0).nonzero()[0]
+    acc = float(matrix[matched[columns], columns].sum()) / matrix.sum()
     csv_file = osp.join(args.out_dir, 'confusion.csv')
     with atomic_open(csv_file, 'w', newline='') as f:
         writer = csv.writer(f)
