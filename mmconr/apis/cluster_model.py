@@ -33,11 +33,28 @@ class Prediction(NamedTuple):
     boundary_ratios: torch.Tensor  # (N,) Eq. 9-11 against that centroid
 
 
-def registered_names() -> tuple:
-    """(names, scopes) of every module registered in the registries of
-    mmconr, mmpretrain and mmengine."""
+# A config read from a clustering file is built only from modules defined
+# here: models, layers, transforms, samplers and collate functions that
+# construct from their arguments alone. Elsewhere (and TIMMBackbone below)
+# constructors load code or weights from other libraries or the network
+# (HuggingFaceClassifier, TimmClassifier, tokenizers).
+SAFE_MODULES = ('mmconr.', 'mmpretrain.models.backbones',
+                'mmpretrain.models.necks', 'mmpretrain.models.heads',
+                'mmpretrain.models.losses', 'mmpretrain.models.selfsup',
+                'mmpretrain.models.utils.data_preprocessor',
+                'mmpretrain.models.utils.norm',
+                'mmpretrain.datasets.transforms', 'mmcv.transforms',
+                'mmcv.cnn.bricks', 'torch.nn.modules', 'mmengine.model',
+                'mmengine.dataset.sampler', 'mmengine.dataset.utils')
+UNSAFE_NAMES = ('TIMMBackbone', )
+
+
+def safe_names() -> tuple:
+    """(names, scopes): the names every registration of which is a class or
+    function of :data:`SAFE_MODULES`, and the scopes of mmconr's, mmpretrain's
+    and mmengine's registries."""
     register_all_modules(init_default_scope=False)
-    names, scopes = set(), set()
+    modules, scopes = {}, set()
     registries = [
         value for module in (mmconr_registry, mmpretrain_registry,
                              mmengine_registry)
@@ -46,17 +63,30 @@ def registered_names() -> tuple:
     for reg in registries:
         while isinstance(reg, Registry):
             reg.import_from_location()
-            names.update(reg.module_dict)
             scopes.add(reg.scope)
+            for name, obj in reg.module_dict.items():
+                modules.setdefault(name, set()).add(
+                    getattr(obj, '__module__', None) or '')
             reg = reg.parent
+    names = {
+        name for name, where in modules.items()
+        if name not in UNSAFE_NAMES and all(
+            m.startswith(SAFE_MODULES) for m in where)
+    }
     return names, scopes
 
 
 def check_registered_types(config: dict, source: str) -> None:
-    """Refuse a config in which a ``type`` is not the name of a registered
-    module: MMEngine would import any other dotted name and call it, so a
-    config read from a downloaded file must not name one."""
-    names, scopes = registered_names()
+    """Refuse a config that names a module outside :data:`SAFE_MODULES`
+    (MMEngine imports and calls any dotted name it does not find in a
+    registry) or a scope that is not a registry's (MMEngine imports
+    ``<scope>.registry``)."""
+    names, scopes = safe_names()
+
+    def refuse(where, what):
+        raise ValueError(
+            f'{source}: {where} is {what}; refused (a saved config may only '
+            'name the models, layers and transforms mmconr builds safely)')
 
     def walk(value, where):
         if isinstance(value, dict):
@@ -65,11 +95,12 @@ def check_registered_types(config: dict, source: str) -> None:
                 scope, _, name = kind.rpartition('.') if isinstance(
                     kind, str) else ('', '', None)
                 if name not in names or (scope and scope not in scopes):
-                    raise ValueError(
-                        f'{source}: {where or "config"}.type={kind!r} is not '
-                        'a registered module of mmconr, mmpretrain or '
-                        'mmengine; refused (a saved config may only name '
-                        'registered modules)')
+                    refuse(f'{where or "config"}.type={kind!r}',
+                           'not a module mmconr may build from a saved file')
+            for key in ('_scope_', 'default_scope'):
+                if key in value and value[key] not in scopes:
+                    refuse(f'{where or "config"}.{key}={value[key]!r}',
+                           'not a registry scope')
             for key, item in value.items():
                 walk(item, f'{where}.{key}' if where else str(key))
         elif isinstance(value, list):
@@ -77,6 +108,27 @@ def check_registered_types(config: dict, source: str) -> None:
                 walk(item, f'{where}[{i}]')
 
     walk(config, '')
+
+
+# what ClusterModel builds from a config: the model and the loader that
+# embeds images (the rest of a saved config, e.g. the training schedule,
+# is kept in the file for the record only)
+BUILT_KEYS = ('model', 'feature_dataloader', 'test_dataloader')
+
+
+def buildable_config(config: dict, source: str) -> dict:
+    """The sections of a saved config that :class:`ClusterModel` builds,
+    checked by :func:`check_registered_types`."""
+    if not isinstance(config.get('model'), dict):
+        raise ValueError(f'{source}: the saved config has no model')
+    built = {key: config[key] for key in BUILT_KEYS
+             if config.get(key) is not None}
+    check_registered_types(built, source)
+    if 'default_scope' in config:  # load_config initialises it
+        check_registered_types({'default_scope': config['default_scope']},
+                               source)
+        built['default_scope'] = config['default_scope']
+    return built
 
 
 def feature_sections(cfg: dict) -> dict:
@@ -120,8 +172,7 @@ class ClusterModel:
              device: Optional[str] = None) -> 'ClusterModel':
         saved = load_clustering(clustering)
         if config is None:
-            check_registered_types(saved.config, clustering)
-            cfg = Config(saved.config)
+            cfg = Config(buildable_config(saved.config, clustering))
         else:
             cfg = load_config(config)
             name = config if isinstance(config, str) else 'the config given'

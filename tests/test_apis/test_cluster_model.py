@@ -132,17 +132,36 @@ def test_files_that_do_not_belong_together_are_refused(run, tmp_path):
     ClusterModel.load(str(moved), checkpoint=ckpt, device='cpu')
 
 
-def test_a_saved_config_may_only_name_registered_modules(run, tmp_path):
+@pytest.mark.parametrize('key, value, message', [
+    ('model.type', 'os.system', "model.type='os.system' is not a module"),
+    ('model.type', 'subprocess.Popen', "model.type='subprocess.Popen' is"),
+    ('model.type', 'antigravity', "model.type='antigravity' is not a"),
+    # registered, but their constructors load code from other libraries
+    ('model.backbone.type', 'TIMMBackbone', "type='TIMMBackbone' is not"),
+    ('model.type', 'HuggingFaceClassifier', "'HuggingFaceClassifier' is"),
+    # MMEngine imports <scope>.registry
+    ('model._scope_', 'tabnanny', "model._scope_='tabnanny' is not a "
+     'registry scope'),
+    ('default_scope', 'tabnanny', "default_scope='tabnanny' is not a"),
+])
+def test_a_saved_config_may_only_name_safe_modules(run, tmp_path, key,
+                                                   value, message):
+    import copy
+    import sys
     _, _, _, ckpt, out, _ = run
     saved = load_clustering(str(out / 'clustering.safetensors'))
-    for bad in ('os.system', 'subprocess.Popen', 'antigravity'):
-        config = dict(saved.config)
-        config['model'] = dict(config['model'], type=bad)
-        path = str(tmp_path / 'crafted.safetensors')
-        save_clustering(path, saved.centroids, config, ckpt)
-        with pytest.raises(ValueError, match=f"model.type='{bad}' is not a "
-                           'registered module'):
-            ClusterModel.load(path, device='cpu')
+    config = copy.deepcopy(saved.config)
+    *parents, last = key.split('.')
+    node = config
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    path = str(tmp_path / 'crafted.safetensors')
+    save_clustering(path, saved.centroids, config, ckpt)
+    sys.modules.pop('tabnanny', None)
+    with pytest.raises(ValueError, match=message):
+        ClusterModel.load(path, device='cpu')
+    assert 'tabnanny' not in sys.modules and 'antigravity' not in sys.modules
 
 
 class Page(HTMLParser):
