@@ -25,7 +25,7 @@ def test_known_k_is_found(k, dim, noise):
     scores = score_num_clusters(x, k_values((2, 10), len(x)))
     chosen, reason = choose_num_clusters(scores)
     assert chosen == k, reason
-    assert f'K={k}' in reason and 'agree across seeds' in reason
+    assert reason.startswith(f'K={k}:') and 'agree across seeds' in reason
 
 
 def test_scores_equal_sklearn_and_a_loop():
@@ -53,12 +53,23 @@ def test_scores_equal_sklearn_and_a_loop():
 
 def test_rule_prefers_stable_k_and_says_when_none_is():
     scores = [KScore(2, 0.5, 10., 0.5), KScore(3, 0.4, 8., 0.95),
-              KScore(4, 0.4, 7., 0.9)]
+              KScore(4, 0.3, 7., 0.9)]
     chosen, reason = choose_num_clusters(scores)
-    assert chosen == 3  # K=2 scores higher but is unstable; tie -> smaller K
+    assert chosen == 3  # K=2 scores higher but is unstable
     unstable = [s._replace(stability=0.1) for s in scores]
     chosen, reason = choose_num_clusters(unstable)
     assert chosen == 2 and 'no K was stable' in reason
+
+
+def test_rule_keeps_the_finer_of_near_equal_silhouettes():
+    """The digits demo's case: K=8 0.7875, K=10 0.7849 (both stable)."""
+    scores = [KScore(7, 0.7597, 69.9, 0.79), KScore(8, 0.7875, 46.5, 1.0),
+              KScore(9, 0.7764, 30.4, 0.89), KScore(10, 0.7849, 17.3, 0.93),
+              KScore(11, 0.7649, 16.6, 0.97)]
+    chosen, reason = choose_num_clusters(scores)
+    assert chosen == 10 and 'within 0.01 of the highest (0.7875)' in reason
+    assert choose_num_clusters(scores, tolerance=0.0)[0] == 8
+    assert choose_num_clusters(scores, tolerance=0.05)[0] == 11
 
 
 def test_range_parsing_and_limits():
