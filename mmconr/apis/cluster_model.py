@@ -241,7 +241,11 @@ class ClusterModel:
                 f'input {index}: expected a path, a PIL image or a uint8 '
                 f'array (H, W) or (H, W, 3) in RGB, got {array.dtype} of '
                 f'shape {array.shape}')
-        if array.ndim == 3 and array.shape[2] == 3 and self._wants_bgr():
+        if array.ndim == 2:
+            array = array[..., None]
+        if array.shape[2] == 1:  # grey: three equal channels, as decoded
+            array = np.repeat(array, 3, axis=2)
+        if self._wants_bgr():
             array = array[..., ::-1]
         array = np.ascontiguousarray(array)
         return False, dict(img=array, img_shape=array.shape[:2],
@@ -255,12 +259,15 @@ class ClusterModel:
 
     def embed(self, images: Sequence, batch_size: Optional[int] = None
               ) -> torch.Tensor:
-        """(N, D) target features of ``images`` (paths, PIL images or uint8
-        RGB arrays), on the CPU, not normalised."""
+        """(N, D) L2-normalised target features of ``images`` (paths, PIL
+        images or uint8 RGB / grey arrays), on the CPU; on CUDA under fp16
+        autocast, as the feature pass of :func:`cluster_folder`."""
         from_path, from_array, collate_fn, default_batch = self._pipelines()
         batch_size = batch_size or default_batch
         feats = []
-        with torch.inference_mode():
+        on_cuda = self.device.type == 'cuda'
+        with torch.inference_mode(), torch.autocast(
+                'cuda', dtype=torch.float16, enabled=on_cuda):
             for start in range(0, len(images), batch_size):
                 batch = []
                 for i, image in enumerate(images[start:start + batch_size],

@@ -5,7 +5,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmconr.clustering import EVAL_KMEANS, kmeans, kmeans_settings
+from mmconr.clustering import (EVAL_KMEANS, assign_to_centroids, kmeans,
+                               kmeans_settings)
 from mmconr.evaluation import cluster_metrics
 from mmconr.models.boundary import boundary_ratio, keep_mask
 
@@ -54,7 +55,11 @@ def cluster_features(feats: torch.Tensor,
     :data:`mmconr.clustering.EVAL_KMEANS`, the test-time metric's)."""
     cfg = kmeans_settings(EVAL_KMEANS, kmeans_cfg)
     z = F.normalize(feats.float().cpu(), dim=1)
-    centroids, labels = kmeans(z, num_clusters, **cfg)
+    centroids, _ = kmeans(z, num_clusters, **cfg)
+    # every sample in its nearest cluster, as a saved clustering assigns
+    # (k-means' own labels differ where it refilled an empty cluster or
+    # returns mean centroids)
+    labels, _ = assign_to_centroids(z, centroids)
     empty = Clustering(labels, centroids, torch.empty(0), torch.empty(0))
     return describe(empty, z)
 

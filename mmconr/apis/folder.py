@@ -143,7 +143,14 @@ def cluster_folder(folder: str,
     # the config can be saved with them, the checkpoint given is there
     check_writable(out_dir)
     config_json(cfg.to_dict())
+    if auto:
+        k_values(k_range, len(dataset))
     if checkpoint is None:
+        if auto and fit_clusters > len(dataset):
+            raise ValueError(
+                f'the training\'s per-epoch k-means needs K <= the '
+                f'{len(dataset)} readable images; give a smaller '
+                f'train_clusters (--train-clusters) than {fit_clusters}')
         check_trainable(cfg, len(dataset))
         checkpoint = train_from_config(cfg)
     model = init_model(cfg, checkpoint, device)
@@ -195,9 +202,18 @@ def assign_folder(model: ClusterModel,
     ratio) is below ``min_confidence`` get the cluster -1 (unassigned).
     """
     check_confidence(min_confidence)
-    cfg = folder_config(folder, model.num_clusters, model.cfg, None,
-                        num_workers=num_workers, max_images=max_images,
-                        labels_from=labels_from)
+    try:
+        cfg = folder_config(folder, model.num_clusters, model.cfg, None,
+                            num_workers=num_workers, max_images=max_images,
+                            labels_from=labels_from)
+    except ValueError as exc:
+        if 'has no' not in str(exc):
+            raise
+        raise ValueError(
+            f'clustering {model.saved.path} was made with a config whose '
+            'dataset is not an image folder; assigning a folder needs a '
+            'clustering of tools/cluster_images.py (a folder config). Use '
+            'ClusterModel.predict() on images or arrays instead') from None
     allow_any_num_clusters(cfg)  # K is the clustering's, whatever the labels
     loader = folder_loader(cfg)
     dataset = loader.dataset

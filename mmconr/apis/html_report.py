@@ -75,6 +75,8 @@ def _table(rows: Sequence[Sequence], header: Sequence = ()) -> str:
 
 
 def confusion_html(gt_labels, clusters, class_names=None) -> str:
+    """The counts table of :func:`mmconr.evaluation.matched_confusion`,
+    the matched cells shaded."""
     matrix, classes, order, matched = matched_confusion(gt_labels, clusters)
     names = [class_names[c] if class_names is not None and
              c < len(class_names) else str(c) for c in classes]
@@ -85,7 +87,7 @@ def confusion_html(gt_labels, clusters, class_names=None) -> str:
         cells = ''.join(
             f'<td class="match">{n}</td>' if matched[c] == r else
             f'<td>{n}</td>' for c, n in enumerate(matrix[r].tolist()))
-        out.append(f'<tr><th>{escape(str(name))}</th>{cells}</tr>')
+        out.append(f'<tr><th>{escape(printable(str(name)))}</th>{cells}</tr>')
     out.append('</table>')
     return '\n'.join(out)
 
@@ -173,6 +175,10 @@ def write_html_report(out_file: str,
             ''.join(_figure(load_image(i), printable(str(ids[i])))
                     for i in unassigned[:4 * num_thumbs]) + '</div></section>')
     labelled = gt_labels is not None and (np.asarray(gt_labels) >= 0).any()
+    if labelled:
+        # the unassigned samples are left out, as from the scores
+        gt_labels = np.where(labels.numpy() >= 0, np.asarray(gt_labels), -1)
+        labelled = (gt_labels >= 0).any()
     if labelled:
         body.append('<section id="confusion"><h2>Clusters against the '
                     'labels</h2><p>sample counts; the clusters are matched '

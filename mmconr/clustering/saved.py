@@ -212,6 +212,9 @@ def load_clustering(path: str) -> SavedClustering:
     missing = [key for key in META_KEYS if key not in meta]
     if missing:
         raise ValueError(f'{path}: metadata lacks {", ".join(missing)}')
+    unknown = sorted(set(meta) - set(META_KEYS))
+    if unknown:
+        raise ValueError(f'{path}: unknown metadata {", ".join(unknown)}')
     if meta['normalization'] != NORMALIZATION:
         raise ValueError(f'{path}: feature normalisation '
                          f'{meta["normalization"]!r} is not supported')

@@ -213,7 +213,7 @@ def confusion_figure(matrix: np.ndarray,
     ax.set_xticks(range(cols), [str(c) for c in col_names], fontsize=7,
                   rotation=90 if cols > 12 else 0)
     ax.set_yticks(range(rows), [str(r) for r in row_names], fontsize=7)
-    ax.set_xlabel('cluster (matched to the class of its row)')
+    ax.set_xlabel('cluster (the matched ones first, in class order)')
     ax.set_ylabel('class')
     if rows * cols <= 900:
         peak = matrix.max() or 1

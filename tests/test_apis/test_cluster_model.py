@@ -57,6 +57,25 @@ def test_assigning_the_training_folder_reproduces_its_csv(run, tmp_path):
         (out / 'assignments.csv').read_bytes()
     assert again.clustering.labels.tolist() == \
         result.clustering.labels.tolist()
+    # with a threshold: the unassigned are -1, apart on the page and out of
+    # its confusion table
+    cut = float((1 - result.clustering.boundary_ratios).median())
+    part = assign_folder(model, folder, str(tmp_path / 'part'),
+                         min_confidence=cut, num_workers=0,
+                         labels_from='subfolder')
+    unassigned = int((part.clustering.labels < 0).sum())
+    assert 0 < unassigned < len(good)
+    assert part.summary['unassigned'] == unassigned
+    assert sum(part.summary['cluster_sizes'].values()) == \
+        len(good) - unassigned
+    html = (tmp_path / 'part' / 'report' / 'index.html').read_text()
+    assert f'Unassigned ({unassigned})' in html
+    table = html[html.index('<table class="confusion">'):]
+    table = table[:table.index('</table>')]
+    assert '<th>-1</th>' not in table
+    assert sum(int(n) for n in re.findall(r'<td[^>]*>(\d+)</td>', table)) \
+        == len(good) - unassigned
+    assert (tmp_path / 'part' / 'clusters' / 'unassigned.png').is_file()
     # the saved centroids are the clustering's, K and the source recorded
     saved = load_clustering(str(out / 'clustering.safetensors'))
     assert torch.equal(saved.centroids, result.clustering.centroids)
@@ -79,7 +98,11 @@ def test_paths_pil_images_and_arrays_agree(run):
                                atol=1e-5)
     pil = [Image.open(p) for p in good]
     arrays = [np.asarray(Image.open(p).convert('RGB')) for p in good]
-    for images in (pil, arrays):
+    # grey files as (H, W) arrays, as PIL gives them
+    grey = [np.asarray(Image.open(p).convert('RGB')) if '/grey/' not in p
+            else np.asarray(Image.open(p)) for p in good]
+    assert any(a.ndim == 2 for a in grey)
+    for images in (pil, arrays, grey):
         pred = model.predict(images, batch_size=7)
         assert pred.clusters.tolist() == by_path.clusters.tolist()
         np.testing.assert_allclose(pred.distances, by_path.distances,
@@ -244,6 +267,13 @@ def test_report_page_structure(run):
 
 def test_auto_k_with_a_checkpoint_writes_the_selection(run, tmp_path):
     folder, good, _, ckpt, _, _ = run
+    # a range the folder cannot hold is refused before any training
+    with pytest.raises(ValueError, match='20 samples are too few to choose '
+                       'K in 50..60'):
+        cluster_folder(folder, 'auto', str(tmp_path / 'big'), img_size=32,
+                       num_workers=0, k_range=(50, 60),
+                       cfg_options=TINY_FOLDER_OPTIONS)
+    assert not (tmp_path / 'big' / 'train').exists()
     result = cluster_folder(folder, 'auto', str(tmp_path / 'auto'),
                             checkpoint=ckpt, img_size=32, num_workers=0,
                             device='cpu', k_range=(2, 5),

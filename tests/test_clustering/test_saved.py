@@ -81,6 +81,7 @@ def test_a_pickle_is_refused_and_not_run(tmp_path, monkeypatch):
     (dict(num_clusters='4'), r'centroids must be float32 of shape \(4, 4\)'),
     (dict(num_clusters='x'), "num_clusters='x' is not a positive integer"),
     (dict(normalization='none'), "normalisation 'none' is not supported"),
+    (dict(extra='x'), 'unknown metadata extra'),
 ])
 def test_crafted_metadata_is_refused(saved, change, message):
     path = saved[0]
