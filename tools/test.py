@@ -69,9 +69,14 @@ def run(args) -> None:
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     register_all_modules(init_default_scope=False)
     cfg = load_config(args.config, args.cfg_options)
+    saved_config = None
     if args.out:
-        saved_config = cfg.to_dict()
-        config_json(saved_config)  # refused now, not after the test pass
+        try:  # known before the test pass: can the clustering be saved?
+            config_json(cfg.to_dict())
+            saved_config = cfg.to_dict()
+        except TypeError as exc:
+            print(f'test: warning: no clustering.safetensors will be written '
+                  f'({exc})', file=sys.stderr)
     setup_launcher(cfg, args.launcher, args.config, args.work_dir,
                    training=False)
     cfg.load_from = args.checkpoint
@@ -88,7 +93,7 @@ def run(args) -> None:
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     metric = clustering_metric(runner)
-    if args.out and is_main_process() and metric is not None:
+    if saved_config is not None and is_main_process() and metric is not None:
         path = osp.join(osp.dirname(osp.abspath(args.out)), CLUSTERING_FILE)
         save_clustering(path, metric.centroids, saved_config,
                         args.checkpoint, kmeans_cfg=metric.kmeans_cfg)
