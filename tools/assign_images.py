@@ -25,7 +25,8 @@ def parse_args(argv=None):
     parser.add_argument('folder', help='folder of new images')
     parser.add_argument('--clustering', required=True,
                         help='clustering.safetensors of tools/'
-                        'cluster_images.py or tools/test.py --out')
+                        'cluster_images.py (or of tools/test.py --out with '
+                        'a folder config)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--checkpoint', help='the checkpoint the clustering '
                         'was made from, where it has moved')
