@@ -10,13 +10,14 @@ time and inertia with ``sklearn.cluster.KMeans``. Clusters still empty
 after the last iteration are given a point (with a warning).
 """
 import warnings
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .checks import check_num_clusters
+from .shards import LocalShards, shards_of
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -69,62 +70,79 @@ def assign_to_centroids(
     return labels, dist_sq
 
 
-def _kmeans_plusplus(x: torch.Tensor, k: int,
+def _kmeans_plusplus(shards: LocalShards, k: int,
                      rng: np.random.RandomState) -> torch.Tensor:
     """Greedy k-means++ seeding, step for step scikit-learn's
     ``kmeans_plusplus`` (same random stream, potentials in float64), so
-    that a seed gives scikit-learn's centres up to float rounding."""
-    n = x.shape[0]
+    that a seed gives scikit-learn's centres up to float rounding. Over
+    shards, each rank keeps the potentials of its rows; a draw is found by
+    a prefix sum over the ranks' totals, candidate potentials are summed
+    over the ranks."""
+    x, n = shards.x, shards.total
     trials = 2 + int(np.log(k))
     x_sq = x.pow(2).sum(1)
 
-    def sq_dist(idx):  # (N, len(idx)); x @ x[idx]ᵀ is the fast GEMM shape
-        d = torch.addmm(x_sq[idx][None], x, x[idx].t(), alpha=-2.0)
+    def sq_dist(rows):  # (n_local, len(rows)); x @ rowsᵀ is the fast shape
+        d = torch.addmm(rows.pow(2).sum(1)[None], x, rows.t(), alpha=-2.0)
         return d.add_(x_sq[:, None]).clamp_min_(0).double()
 
     first = int(rng.choice(n, p=np.full(n, 1.0 / n)))
-    centers = [first]
-    closest = sq_dist(torch.tensor([first], device=x.device))[:, 0]
+    centers = [shards.rows([first])]
+    closest = sq_dist(centers[0])[:, 0]
     for _ in range(1, k):
         rand = torch.from_numpy(rng.uniform(size=trials)).to(x.device)
-        cand = torch.searchsorted(torch.cumsum(closest, 0),
-                                  rand * closest.sum())
-        cand = cand.clamp_(max=n - 1)
-        cand_dist = torch.minimum(closest[:, None], sq_dist(cand))
-        best = int(cand_dist.sum(0).argmin())
-        centers.append(int(cand[best]))
+        cum = torch.cumsum(closest, 0)
+        if shards.world_size == 1:
+            target = rand * closest.sum()
+        else:  # the global cumulative sum: this rank's part + the ranks'
+            totals = shards.local_sums(closest)  # before it
+            cum += sum(totals[:shards.rank])
+            target = rand * sum(totals)
+        # the first global index whose cumulative potential reaches the
+        # target: the smallest over the ranks of their local first index
+        local = torch.searchsorted(cum, target)
+        cand = torch.where(local < closest.numel(), local + shards.offset,
+                           torch.full_like(local, n))
+        cand = shards.min(cand).clamp_(max=n - 1)
+        rows = shards.rows(cand.tolist())
+        cand_dist = torch.minimum(closest[:, None], sq_dist(rows))
+        best = int(shards.sum(cand_dist.sum(0)).argmin())
+        centers.append(rows[best:best + 1])
         closest = cand_dist[:, best]
-    return x[centers].clone()
+    return torch.cat(centers)
 
 
-def _init_centroids(x: torch.Tensor, k: int, init: str,
+def _init_centroids(shards: LocalShards, k: int, init: str,
                     init_size: Optional[int],
                     rng: np.random.RandomState) -> torch.Tensor:
-    n = x.shape[0]
+    n = shards.total
     if init == 'random':
-        return x[torch.from_numpy(rng.permutation(n)[:k]).to(
-            x.device)].clone()
+        return shards.rows(rng.permutation(n)[:k].tolist())
     if init_size is not None and init_size < n:
+        # the sample, in its random order, on every rank: seeding runs on
+        # it as in one process (O(init_size x D) per rank)
         sample = rng.permutation(n)[:max(init_size, k)]
-        x = x[torch.from_numpy(sample).to(x.device)]
-    return _kmeans_plusplus(x, k, rng)
+        return _kmeans_plusplus(LocalShards(shards.rows(sample.tolist())),
+                                k, rng)
+    return _kmeans_plusplus(shards, k, rng)
 
 
-def _lloyd(x: torch.Tensor, centroids: torch.Tensor, max_iter: int,
+def _lloyd(shards: LocalShards, centroids: torch.Tensor, max_iter: int,
            tol: float, spherical: bool):
+    x = shards.x
     x_sq = x.pow(2).sum(1)
     k = centroids.shape[0]
     for _ in range(max_iter):
         labels, dist_sq = assign_to_centroids(x, centroids, x_sq)
-        counts = torch.bincount(labels, minlength=k)
-        sums = x.new_zeros(k, x.shape[1]).index_add_(0, labels, x)
+        counts = shards.sum(torch.bincount(labels, minlength=k))
+        sums = shards.sum(x.new_zeros(k, x.shape[1]).index_add_(0, labels, x))
         new = sums / counts.clamp_min(1)[:, None].to(x.dtype)
         empty = (counts == 0).nonzero().flatten()
         if empty.numel():
             # scikit-learn's relocation: the points farthest from their
             # centres become the empty clusters' centres
-            far = dist_sq.topk(empty.numel()).indices
-            new[empty] = x[far]
+            new[empty] = shards.rows(_farthest(shards, dist_sq,
+                                               empty.numel()))
         if spherical:
             new = F.normalize(new, dim=1)
         shift = (new - centroids).pow(2).sum()
@@ -132,7 +150,56 @@ def _lloyd(x: torch.Tensor, centroids: torch.Tensor, max_iter: int,
         if shift <= tol:
             break
     labels, dist_sq = assign_to_centroids(x, centroids, x_sq)
-    return centroids, labels, float(dist_sq.sum())
+    inertia = float(shards.sum(dist_sq.sum().double().reshape(1))) if \
+        shards.world_size > 1 else float(dist_sq.sum())
+    return centroids, labels, inertia
+
+
+def _farthest(shards: LocalShards, dist_sq: torch.Tensor,
+              m: int) -> List[int]:
+    """Global indices of the ``m`` rows farthest from their centres, the
+    farthest first."""
+    if shards.world_size == 1:
+        return dist_sq.topk(m).indices.tolist()
+    m_local = min(m, dist_sq.numel())
+    values, idx = dist_sq.topk(m_local)
+    pad = m - m_local
+    values = torch.cat([values, values.new_full((pad, ), -1.0)])
+    idx = torch.cat([idx + shards.offset, idx.new_zeros(pad)])
+    values = _gather_fixed(shards, values)
+    idx = _gather_fixed(shards, idx)
+    return idx[values.topk(m).indices].tolist()
+
+
+def _gather_fixed(shards: LocalShards, t: torch.Tensor) -> torch.Tensor:
+    """``t`` (the same length on every rank) of all ranks, concatenated."""
+    parts = [torch.zeros_like(t) for _ in range(shards.world_size)]
+    torch.distributed.all_gather(parts, t)
+    return torch.cat(parts)
+
+
+def fill_plan(labels: np.ndarray, sq_dists: np.ndarray,
+              num_clusters: int) -> List[Tuple[int, int]]:
+    """(empty cluster, point) pairs of :func:`fill_empty_clusters`; updates
+    ``labels`` and ``sq_dists`` in place."""
+    sizes = np.bincount(labels, minlength=num_clusters)
+    empty = np.flatnonzero(sizes == 0)
+    plan = []
+    if not empty.size:
+        return plan
+    farthest = iter(np.argsort(-sq_dists, kind='stable'))
+    for cluster in empty:
+        idx = next(i for i in farthest if sizes[labels[i]] > 1)
+        sizes[labels[idx]] -= 1
+        labels[idx], sizes[cluster] = cluster, 1
+        sq_dists[idx] = 0.0
+        plan.append((int(cluster), int(idx)))
+    return plan
+
+
+def _empty_message(filled: int, num_clusters: int) -> str:
+    return (f'k-means left {filled} of {num_clusters} clusters empty; '
+            'each got the point farthest from its centroid')
 
 
 def fill_empty_clusters(x: np.ndarray, centroids: np.ndarray,
@@ -144,19 +211,12 @@ def fill_empty_clusters(x: np.ndarray, centroids: np.ndarray,
     collapsed (fewer distinct vectors than K).
     """
     num_clusters = centroids.shape[0]
-    sizes = np.bincount(labels, minlength=num_clusters)
-    empty = np.flatnonzero(sizes == 0)
-    if not empty.size:
+    plan = fill_plan(labels, sq_dists, num_clusters)
+    if not plan:
         return
-    farthest = iter(np.argsort(-sq_dists, kind='stable'))
-    for cluster in empty:
-        idx = next(i for i in farthest if sizes[labels[i]] > 1)
-        sizes[labels[idx]] -= 1
-        labels[idx], sizes[cluster] = cluster, 1
-        sq_dists[idx] = 0.0
+    for cluster, idx in plan:
         centroids[cluster] = x[idx]
-    msg = (f'k-means left {empty.size} of {num_clusters} clusters empty; '
-           'each got the point farthest from its centroid')
+    msg = _empty_message(len(plan), num_clusters)
     distinct = np.unique(x, axis=0).shape[0]
     if distinct < num_clusters:
         msg += (f'. Only {distinct} distinct feature vectors among '
@@ -177,7 +237,9 @@ def kmeans(feats: ArrayLike,
            init: str = 'k-means++',
            init_size: Union[int, str, None] = 'auto',
            normalize: bool = False,
-           centroids: str = 'normalized'
+           centroids: str = 'normalized',
+           sharded: bool = False,
+           spread_runs: Optional[Tuple[int, int]] = None
            ) -> Tuple[torch.Tensor, torch.LongTensor]:
     """Lloyd k-means on all points, on the device of ``feats``.
 
@@ -204,18 +266,36 @@ def kmeans(feats: ArrayLike,
             (``'normalized'``) or the plain means of each cluster's points
             (``'mean'``, as the official code's k-means, whose boundary
             ratio uses them). The labels are the same either way.
+        sharded: ``feats`` is this rank's block of rows of the matrix that
+            the ranks of the default process group hold together, in rank
+            order (e.g. contiguous blocks of dataset indices). Every step
+            reduces only (K, D) sums, counts and scalars over the ranks, so
+            memory per rank is O(N/W x D + K x D) (plus the seeding sample
+            of ``init_size`` rows); the result equals the one-process
+            k-means of the concatenated rows up to float rounding. Without a
+            process group of several ranks: plain k-means.
+        spread_runs: ``(rank, world_size)``: every rank holds all rows and
+            runs only the runs ``rank, rank + world_size, ...`` of
+            ``n_init``; the best run over the ranks (lowest inertia, the
+            first on a tie, as in one process) is everyone's result, which
+            equals the one-process result (:func:`.distributed.
+            kmeans_spread` passes it).
 
     Returns:
         (centroids FloatTensor (K, D), labels LongTensor (N,)) on the CPU;
-        the labels are the centroids' nearest-centre assignment.
+        the labels are the centroids' nearest-centre assignment (with
+        ``sharded``: the labels of this rank's rows; the same centroids on
+        every rank).
     """
     x = _as_tensor(feats)
-    n = x.shape[0]
+    shards = shards_of(x, sharded)
+    n = shards.total
     num_clusters = check_num_clusters(num_clusters)
     if num_clusters > n:
         raise ValueError(f'num_clusters={num_clusters} is larger than the '
                          f'number of samples {n}')
-    if not torch.isfinite(x).all():
+    bad = (~torch.isfinite(x)).any().reshape(1).long()
+    if shards.sum(bad).item():
         raise ValueError('feats contains NaN or inf values; k-means would '
                          'produce meaningless clusters')
     if init not in ('k-means++', 'random'):
@@ -238,28 +318,79 @@ def kmeans(feats: ArrayLike,
             f'{init_size!r}')
     if normalize:
         x = F.normalize(x, dim=1)
-    tol_abs = tol * float(x.var(0, unbiased=False).mean())
+        shards.x = x
+    tol_abs = tol * shards.variance_mean()
 
+    runs = range(n_init)
+    if spread_runs is not None:
+        runs = runs[spread_runs[0]::spread_runs[1]]
     best = None
     with torch.no_grad():
-        for run in range(n_init):
+        for run in runs:
             rng = np.random.RandomState(seed + run)
-            centroids = _init_centroids(x, num_clusters, init, init_size, rng)
+            centroids = _init_centroids(shards, num_clusters, init,
+                                        init_size, rng)
             if spherical:
                 centroids = F.normalize(centroids, dim=1)
-            centroids, labels, inertia = _lloyd(x, centroids, max_iter,
+            centroids, labels, inertia = _lloyd(shards, centroids, max_iter,
                                                 tol_abs, spherical)
             if best is None or inertia < best[0]:
-                best = (inertia, centroids, labels)
-    _, centres, labels = best
+                best = (inertia, centroids, labels, run)
+    if spread_runs is not None:
+        best = _best_of_ranks(best, x)
+    centres, labels = best[1], best[2]
     dist_sq = (x - centres[labels]).pow(2).sum(1)
-    centres, labels = centres.cpu().numpy(), labels.cpu().numpy()
-    points = x.cpu().numpy()
-    fill_empty_clusters(points, centres, labels, dist_sq.cpu().numpy())
-    centres, labels = torch.from_numpy(centres), torch.from_numpy(labels)
+    if shards.world_size == 1:
+        centres, labels = centres.cpu().numpy(), labels.cpu().numpy()
+        points = x.cpu().numpy()
+        fill_empty_clusters(points, centres, labels, dist_sq.cpu().numpy())
+        centres, labels = torch.from_numpy(centres), torch.from_numpy(labels)
+        points = torch.from_numpy(points)
+    else:
+        centres, labels = _fill_sharded(shards, centres, labels, dist_sq)
+        points = x.cpu()
     if want_means:  # every cluster holds a point (fill_empty_clusters)
-        sums = torch.zeros_like(centres).index_add_(
-            0, labels, torch.from_numpy(points))
-        counts = torch.bincount(labels, minlength=num_clusters)
+        sums = shards.sum(torch.zeros_like(centres).index_add_(
+            0, labels, points))
+        counts = shards.sum(torch.bincount(labels, minlength=num_clusters))
         centres = sums / counts[:, None].to(sums.dtype)
     return centres, labels
+
+
+def _best_of_ranks(best, x: torch.Tensor):
+    """The (inertia, centroids, labels, run) of the run with the lowest
+    inertia over the ranks, the first run on a tie as in one process (a
+    rank without a run offers inf), on every rank."""
+    world = torch.distributed.get_world_size()
+    mine = torch.tensor([best[0], best[3]] if best else [float('inf'), 0],
+                        dtype=torch.float64, device=x.device)
+    parts = [torch.zeros_like(mine) for _ in range(world)]
+    torch.distributed.all_gather(parts, mine)
+    src = min(range(world), key=lambda r: (float(parts[r][0]),
+                                           float(parts[r][1])))
+    if best is None:
+        best = (None, x.new_zeros(0),
+                torch.zeros(0, dtype=torch.long, device=x.device), 0)
+    objects = [(best[1].cpu(), best[2].cpu())]
+    torch.distributed.broadcast_object_list(objects, src=src)
+    centres, labels = objects[0]
+    return (float(parts[src][0]), centres.to(x.device), labels.to(x.device),
+            int(parts[src][1]))
+
+
+def _fill_sharded(shards: LocalShards, centres: torch.Tensor,
+                  labels: torch.Tensor, dist_sq: torch.Tensor):
+    """:func:`fill_empty_clusters` over shards: the plan from every rank's
+    labels and distances (O(N) scalars), the points from their ranks."""
+    all_labels = shards.cat(labels).cpu().numpy()
+    all_sq = shards.cat(dist_sq).cpu().numpy()
+    plan = fill_plan(all_labels, all_sq, centres.shape[0])
+    centres = centres.cpu()
+    if plan:
+        rows = shards.rows([idx for _, idx in plan]).cpu()
+        for (cluster, _), row in zip(plan, rows):
+            centres[cluster] = row
+        warnings.warn(_empty_message(len(plan), centres.shape[0]))
+    start = shards.offset
+    local = torch.from_numpy(all_labels[start:start + labels.numel()])
+    return centres, local.clone()

@@ -101,7 +101,9 @@ def test_kmeans_relocates_empty_clusters():
     km = importlib.import_module('mmconr.clustering.kmeans')
     x = torch.tensor([[0.], [0.1], [1.], [1.1], [5.], [5.1]])
     # the second centre is never nearest: it is moved to the farthest point
-    centroids, labels, _ = km._lloyd(x, torch.tensor([[0.], [-9.], [1.]]),
+    from mmconr.clustering.shards import LocalShards
+    centroids, labels, _ = km._lloyd(LocalShards(x),
+                                     torch.tensor([[0.], [-9.], [1.]]),
                                      max_iter=20, tol=0., spherical=False)
     assert sorted(centroids.flatten().tolist()) == pytest.approx(
         [0.05, 1.05, 5.05])
