@@ -164,7 +164,15 @@ def pseudo_labels(work_dir: str, launcher: str = 'none') -> dict:
     runner.train()
     hook = next(h for h in runner.hooks
                 if type(h).__name__ == 'BoundaryFilterHook')
-    return dict(hook.state)
+    state = dict(hook.state)
+    # the trained model's pseudo labels for the next epoch, with the
+    # gathered features and with the sharded k-means
+    after = {}
+    for sharded in (False, True):
+        hook.sharded_kmeans, hook._dataloader = sharded, None
+        hook.before_train_epoch(runner)
+        after['sharded' if sharded else 'gathered'] = dict(hook.state)
+    return dict(state, after=after)
 
 
 def group_bn_and_shuffle() -> dict:

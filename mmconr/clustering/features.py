@@ -1,5 +1,7 @@
 """The whole-dataset feature pass: target features of every sample, on
 every rank, that the per-epoch k-means, the evaluation and the APIs use."""
+from typing import Optional, Tuple
+
 import torch
 from mmengine import dist
 from mmengine.utils import ProgressBar
@@ -20,7 +22,8 @@ def extract_dataset_features(model,
                              dataloader,
                              show_progress: bool = True,
                              amp: bool = True,
-                             channels_last: bool = True):
+                             channels_last: bool = True,
+                             block: Optional[Tuple[int, int]] = None):
     """Target features of every dataset index, distributed and padding-safe.
 
     Every rank embeds its share of the (non-shuffled) dataloader, scatters
@@ -33,10 +36,16 @@ def extract_dataset_features(model,
     in fp32) and ``channels_last`` feeds the images in that memory format;
     both are ignored on the CPU.
 
+    With ``block=(start, stop)`` the loader visits only those dataset
+    indices (``ContiguousShardSampler``) and nothing is reduced over the
+    ranks: the rows of this rank's block, for the sharded k-means.
+
     Returns:
-        (feats FloatTensor (N, D), gt_labels LongTensor (N,), -1 if absent).
+        (feats FloatTensor (N, D), gt_labels LongTensor (N,), -1 if absent);
+        with ``block``, (stop - start) rows.
     """
-    num_samples = len(dataloader.dataset)
+    start, stop = block or (0, len(dataloader.dataset))
+    num_samples = stop - start
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -54,7 +63,7 @@ def extract_dataset_features(model,
                 batch_feats = batch_target_features(
                     model, data['inputs'], on_cuda and channels_last)
                 idx = torch.tensor(
-                    [s.sample_idx for s in data['data_samples']],
+                    [s.sample_idx - start for s in data['data_samples']],
                     device=device)
                 if feats is None:
                     feats = torch.zeros(num_samples, batch_feats.shape[1],
@@ -70,9 +79,10 @@ def extract_dataset_features(model,
                 gt_labels[idx] = torch.tensor(labels, device=device)
                 if progress is not None:
                     progress.update()
-            dist.all_reduce(feats, op='sum')
-            dist.all_reduce(counts, op='sum')
-            dist.all_reduce(gt_labels, op='max')
+            if block is None:
+                dist.all_reduce(feats, op='sum')
+                dist.all_reduce(counts, op='sum')
+                dist.all_reduce(gt_labels, op='max')
     finally:
         model.train(was_training)
     if progress is not None:

@@ -6,6 +6,7 @@ from .image_folder import UnlabeledImageFolder
 from .imagenet_subsets import (IMAGENET10_WNIDS, IMAGENET_DOGS_WNIDS,
                                ImageNet10, ImageNetDogs, ImageNetSubset,
                                TinyImageNet)
+from .samplers import ContiguousShardSampler
 from .stl10 import STL10
 from .transforms import (CheckedLoadImageFromFile, CorruptImageError,
                          check_image_bytes)
@@ -15,5 +16,5 @@ __all__ = [
     'UnlabeledImageFolder',
     'ImageNetSubset', 'ImageNet10', 'ImageNetDogs', 'TinyImageNet',
     'IMAGENET10_WNIDS', 'IMAGENET_DOGS_WNIDS', 'CorruptImageError',
-    'CheckedLoadImageFromFile', 'check_image_bytes'
+    'CheckedLoadImageFromFile', 'check_image_bytes', 'ContiguousShardSampler'
 ]

@@ -68,8 +68,9 @@ def test_two_processes_equal_one(two_process_steps, variant, stage):
 
 def test_two_processes_pseudo_labels(tmp_path):
     """Whole-dataset features over 2 ranks (101 images: the sampler pads
-    one), k-means on rank 0, broadcast: both ranks hold the single-process
-    centroids and pseudo labels."""
+    one), k-means runs spread over the ranks: both ranks hold the
+    single-process centroids and pseudo labels; so does the sharded
+    k-means, where no rank holds all features."""
     ranks = torchrun('pseudo_labels', tmp_path)
     torch.set_num_threads(1)
     ref = dist_worker.pseudo_labels(str(tmp_path / 'single'))
@@ -80,3 +81,14 @@ def test_two_processes_pseudo_labels(tmp_path):
         assert torch.equal(state['pseudo_labels'], ref['pseudo_labels'])
         torch.testing.assert_close(state['centroids'], ref['centroids'],
                                    rtol=0, atol=1e-6)
+        # BoundaryFilterHook(sharded_kmeans=True): each rank embeds its own
+        # block, k-means over the blocks: the same pseudo labels
+        gathered, sharded = state['after']['gathered'], \
+            state['after']['sharded']
+        assert torch.equal(sharded['pseudo_labels'],
+                           gathered['pseudo_labels'])
+        assert sharded['pseudo_labels'].shape == (101, )
+        torch.testing.assert_close(sharded['centroids'],
+                                   gathered['centroids'], rtol=0, atol=1e-5)
+    assert len(set(ranks[0]['after']['sharded']['pseudo_labels'].tolist())
+               ) > 1

@@ -7,8 +7,9 @@ from mmpretrain.utils import get_ori_model
 
 from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
                                check_num_clusters, dataset_classes,
-                               extract_dataset_features, kmeans_on_main,
-                               kmeans_settings)
+                               extract_dataset_features, kmeans,
+                               kmeans_settings, kmeans_spread)
+from mmconr.clustering.shards import shard_bounds, shards_of
 from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
@@ -20,10 +21,11 @@ class BoundaryFilterHook(Hook):
     """Online boundary detection and progressive relaxation (Eq. 9-13).
 
     Before every group-aware epoch: target features of the whole training
-    set (test-time pipeline of ``dataloader``), k-means with
-    ``num_clusters`` on the main process, centroids + pseudo labels
-    broadcast to every rank, and together with the relaxed kept fraction
-    handed to the model. The state is saved in checkpoints.
+    set (test-time pipeline of ``dataloader``) on every rank, k-means with
+    ``num_clusters`` with its ``n_init`` runs spread over the ranks, and the
+    centroids + pseudo labels, together with the relaxed kept fraction,
+    handed to the model. The state is saved in checkpoints. With
+    ``sharded_kmeans`` no rank holds all features (see the argument).
 
     An argument of :attr:`CONFIG_KEYS` given as a string names a top-level
     key of the config that holds its value (``configs/_base_/conr_stage.py``
@@ -53,6 +55,13 @@ class BoundaryFilterHook(Hook):
         amp: fp16 autocast for the feature pass on CUDA (ignored on CPU).
         channels_last: channels-last images for the feature pass on CUDA
             (ignored on CPU).
+        sharded_kmeans: each rank embeds only its contiguous block of the
+            dataset (``ContiguousShardSampler``) and k-means runs over the
+            blocks (:func:`mmconr.clustering.kmeans` with ``sharded=True``):
+            no (N, D) feature matrix on any rank and no all-reduce of one,
+            memory per rank O(N/W x D + K x D); only the (N,) pseudo labels
+            are gathered. The result equals the default's up to float
+            rounding (for large N and K, e.g. ImageNet-1k).
     """
     priority = 'NORMAL'
 
@@ -70,7 +79,8 @@ class BoundaryFilterHook(Hook):
                  match_classes: bool = True,
                  interval: int = 1,
                  amp: Union[bool, str] = True,
-                 channels_last: bool = True) -> None:
+                 channels_last: bool = True,
+                 sharded_kmeans: bool = False) -> None:
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(
                 f'interval must be a positive integer, got {interval!r}')
@@ -85,6 +95,7 @@ class BoundaryFilterHook(Hook):
         self.interval = interval
         self.amp = amp
         self.channels_last = channels_last
+        self.sharded_kmeans = bool(sharded_kmeans)
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
         self._configure(allow_keys=True)
@@ -141,8 +152,12 @@ class BoundaryFilterHook(Hook):
 
     def _get_dataloader(self, runner):
         if self._dataloader is None:
-            self._dataloader = runner.build_dataloader(
-                self.dataloader, seed=runner.seed)
+            loader = self.dataloader
+            if self.sharded_kmeans and isinstance(loader, dict):
+                loader = dict(loader,
+                              sampler=dict(type='ContiguousShardSampler'))
+            self._dataloader = runner.build_dataloader(loader,
+                                                       seed=runner.seed)
         return self._dataloader
 
     def before_train_epoch(self, runner) -> None:
@@ -162,21 +177,39 @@ class BoundaryFilterHook(Hook):
                 f'{fraction:.3f}, k-means of epoch {self.state["epoch"]} '
                 f'reused (interval {self.interval})')
             return
+        loader = self._get_dataloader(runner)
+        block = None
+        if self.sharded_kmeans:
+            block = shard_bounds(len(loader.dataset), runner.world_size,
+                                 runner.rank)
         feats, gt_labels = extract_dataset_features(
-            model, self._get_dataloader(runner), amp=self.amp,
-            channels_last=self.channels_last)
-        bad = (~torch.isfinite(feats).all(dim=1)).nonzero().flatten()
+            model, loader, amp=self.amp, channels_last=self.channels_last,
+            block=block)
+        shards = shards_of(feats, self.sharded_kmeans)
+        # every rank raises, or none (a rank alone would leave the rest
+        # waiting)
+        bad = shards.cat((~torch.isfinite(feats).all(dim=1)).long())
+        bad = bad.nonzero().flatten()
         if bad.numel():
             raise FloatingPointError(
                 f'BoundaryFilterHook: epoch {epoch}: the target features of '
-                f'{bad.numel()} of {feats.shape[0]} samples are NaN or inf '
+                f'{bad.numel()} of {shards.total} samples are NaN or inf '
                 f'(first sample_idx: {bad[:5].tolist()}); the target network '
                 'has diverged. Training stopped before this epoch; the last '
                 f'good checkpoint is {last_checkpoint(runner)}.')
         # a fresh k-means seed every epoch
         cfg = dict(self.kmeans_cfg)
         cfg['seed'] = cfg.get('seed', 0) + epoch
-        centroids, labels = kmeans_on_main(feats, self.num_clusters, **cfg)
+        if self.sharded_kmeans:
+            centroids, labels = kmeans(feats, self.num_clusters,
+                                       sharded=True, **cfg)
+            # every rank trains on any sample: all pseudo labels everywhere
+            labels = shards.cat(labels.to(feats.device))
+            gt_labels = shards.cat(gt_labels)
+            centroids = centroids.to(feats.device)
+        else:
+            centroids, labels = kmeans_spread(feats, self.num_clusters,
+                                              **cfg)
         self.state = dict(
             epoch=epoch,
             centroids=centroids.cpu(),
