@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .checks import check_num_clusters
+from .faiss_backend import faiss_available, faiss_kmeans
 from .shards import LocalShards, shards_of
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
@@ -30,6 +31,20 @@ CHUNK_ELEMS = 1 << 20
 # BoundaryFilterHook. Configs override them with ``kmeans_cfg``.
 EVAL_KMEANS = dict(n_init=3, max_iter=100, seed=0, spherical=True)
 EPOCH_KMEANS = dict(n_init=1, max_iter=50, seed=0, spherical=True)
+
+
+BACKENDS = ('torch', 'faiss', 'auto')
+
+
+def resolve_backend(backend: str) -> str:
+    """``'torch'`` or ``'faiss'`` for ``backend`` (``'auto'``: faiss where
+    installed)."""
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got '
+                         f'{backend!r}')
+    if backend == 'auto':
+        return 'faiss' if faiss_available() else 'torch'
+    return backend
 
 
 def kmeans_settings(defaults: dict, overrides: Optional[dict]) -> dict:
@@ -239,7 +254,8 @@ def kmeans(feats: ArrayLike,
            normalize: bool = False,
            centroids: str = 'normalized',
            sharded: bool = False,
-           spread_runs: Optional[Tuple[int, int]] = None
+           spread_runs: Optional[Tuple[int, int]] = None,
+           backend: str = 'torch'
            ) -> Tuple[torch.Tensor, torch.LongTensor]:
     """Lloyd k-means on all points, on the device of ``feats``.
 
@@ -280,6 +296,12 @@ def kmeans(feats: ArrayLike,
             first on a tie, as in one process) is everyone's result, which
             equals the one-process result (:func:`.distributed.
             kmeans_spread` passes it).
+        backend: ``'torch'`` (this module), ``'faiss'``
+            (:mod:`.faiss_backend`: the same arguments, checks, empty-cluster
+            filling and centroids; faiss' own seeding stream, no ``tol``,
+            ``init_size`` or ``sharded``) or ``'auto'`` (faiss where it is
+            installed). ``tools/analysis_tools/benchmark_neighborhood.py
+            --kmeans`` compares them on your machine.
 
     Returns:
         (centroids FloatTensor (K, D), labels LongTensor (N,)) on the CPU;
@@ -316,9 +338,18 @@ def kmeans(feats: ArrayLike,
         raise ValueError(
             f"init_size must be a positive integer, 'auto' or None, got "
             f'{init_size!r}')
+    backend = resolve_backend(backend)
+    if backend == 'faiss' and (shards.world_size > 1 or spread_runs):
+        raise ValueError("backend='faiss' clusters in one process; use "
+                         "backend='torch' with sharded / spread runs")
     if normalize:
         x = F.normalize(x, dim=1)
         shards.x = x
+    if backend == 'faiss':
+        centres, labels = faiss_kmeans(x, num_clusters, n_init, max_iter,
+                                       seed, spherical, init)
+        return _finish(shards, x.cpu(), centres, labels, want_means,
+                       num_clusters)
     tol_abs = tol * shards.variance_mean()
 
     runs = range(n_init)
@@ -338,7 +369,12 @@ def kmeans(feats: ArrayLike,
                 best = (inertia, centroids, labels, run)
     if spread_runs is not None:
         best = _best_of_ranks(best, x)
-    centres, labels = best[1], best[2]
+    return _finish(shards, x, best[1], best[2], want_means, num_clusters)
+
+
+def _finish(shards: LocalShards, x: torch.Tensor, centres: torch.Tensor,
+            labels: torch.Tensor, want_means: bool, num_clusters: int):
+    """Fill empty clusters, and the mean centroids where asked for."""
     dist_sq = (x - centres[labels]).pow(2).sum(1)
     if shards.world_size == 1:
         centres, labels = centres.cpu().numpy(), labels.cpu().numpy()
