@@ -54,8 +54,11 @@ def test_benchmark_neighborhood_final_line():
                          '--dense-max', '256', '--repeats', '1',
                          '--kmeans-samples', '3000', '--kmeans-k', '5',
                          '--kmeans-seeds', '1')
+    from mmconr.clustering.faiss_backend import faiss_available
     assert set(summary) == {'conaff_ms', 'conaff_peak_mb', 'kmeans_s',
-                            'inertia_ratio'}
+                            'inertia_ratio'} | ({
+                                'faiss_kmeans_s', 'faiss_inertia_ratio'
+                            } if faiss_available() else set())
     rows = [line for line in lines if re.match(r'\| 10/10/2 \|', line)]
     # B = 256 auto and dense, B = 4096 auto only (dense-max 256)
     assert [r.split('|')[2:4] for r in rows] == [

@@ -11,12 +11,19 @@
    mixture with K components) for every K of --kmeans-k:
    ``mmconr.clustering.kmeans`` against ``sklearn.cluster.KMeans``
    (k-means++, n_init=1, tol=1e-4, max_iter=300), --kmeans-seeds seeds:
-   median times and mean inertias. A single run ends in a seed-dependent
-   local optimum (a few % apart for either library), so the quality is
-   compared on the inertia averaged over the seeds.
+   median times and mean inertias; with faiss installed, its backend
+   (``kmeans(..., backend='faiss')``) too. A single run ends in a
+   seed-dependent local optimum (a few % apart for either library), so the
+   quality is compared on the inertia averaged over the seeds.
+3. With --kmeans-large N: k-means of N x --dim features with K =
+   --kmeans-large-k and --kmeans-large-iters Lloyd iterations (n_init=1,
+   k-means++ on the default 'auto' sample for torch) for each backend, each
+   in a fresh process: time, peak memory and inertia (e.g. ImageNet-1k:
+   --kmeans-large 1281167 --kmeans-large-k 1000).
 
 Ends with one line ``conaff_ms=… conaff_peak_mb=… kmeans_s=… inertia_ratio=…``
-for B = 4096, k/k1/k2 = 10/10/2 and the largest K.
+for B = 4096, k/k1/k2 = 10/10/2 and the largest K (and
+``faiss_kmeans_s=… faiss_inertia_ratio=…`` where faiss is installed).
 """
 import argparse
 import json
@@ -27,7 +34,7 @@ import sys
 import numpy as np
 import torch
 from bench_utils import (get_device, machine_line, median, peak_memory_mb,
-                         time_calls)
+                         synchronize, time_calls)
 
 
 def parse_args(argv=None):
@@ -47,6 +54,10 @@ def parse_args(argv=None):
     parser.add_argument('--kmeans-k', type=int, nargs='+',
                         default=[10, 20, 200])
     parser.add_argument('--kmeans-seeds', type=int, default=10)
+    parser.add_argument('--kmeans-large', type=int, default=0,
+                        help='N of the large k-means (0: skip)')
+    parser.add_argument('--kmeans-large-k', type=int, default=1000)
+    parser.add_argument('--kmeans-large-iters', type=int, default=10)
     parser.add_argument('--skip-neighbors', action='store_true')
     parser.add_argument('--skip-kmeans', action='store_true')
     parser.add_argument('--child', help=argparse.SUPPRESS)
@@ -132,44 +143,107 @@ def bench_kmeans(args) -> list:
     from sklearn.cluster import KMeans
 
     from mmconr.clustering import kmeans
+    from mmconr.clustering.faiss_backend import faiss_available
     device = get_device(args.device)
+    with_faiss = faiss_available()
     rows = []
-    print('| K | sklearn (s) | mmconr (s) | speed-up | sklearn inertia | '
-          'mmconr inertia | ratio |')
-    print('| --- | --- | --- | --- | --- | --- | --- |')
+    header = ('| K | sklearn (s) | mmconr (s) | speed-up | sklearn inertia | '
+              'mmconr inertia | ratio |')
+    if with_faiss:
+        header += ' faiss (s) | faiss inertia | faiss ratio |'
+    print(header)
+    print('|' + ' --- |' * (header.count('|') - 1))
     for k in args.kmeans_k:
         x = mixture(args.kmeans_samples, args.dim, k)
         xt = torch.from_numpy(x).to(device)
-        res = dict(sk_s=[], sk_inertia=[], ours_s=[], ours_inertia=[])
+        res = dict(sk_s=[], sk_inertia=[], ours_s=[], ours_inertia=[],
+                   faiss_s=[], faiss_inertia=[])
         kmeans(xt[:1000], k, seed=0)  # warm-up
+        backends = [('ours', 'torch')] + ([('faiss', 'faiss')]
+                                          if with_faiss else [])
         for seed in range(args.kmeans_seeds):
             start = time.perf_counter()
             km = KMeans(k, n_init=1, random_state=seed).fit(x)
             res['sk_s'].append(time.perf_counter() - start)
             res['sk_inertia'].append(float(km.inertia_))
-            start = time.perf_counter()
-            centroids, labels = kmeans(
-                xt, k, seed=seed, spherical=False, max_iter=300, tol=1e-4)
-            res['ours_s'].append(time.perf_counter() - start)
-            res['ours_inertia'].append(
-                inertia(x, centroids.numpy(), labels.numpy()))
+            for key, backend in backends:
+                start = time.perf_counter()
+                centroids, labels = kmeans(
+                    xt, k, seed=seed, spherical=False, max_iter=300,
+                    tol=1e-4, backend=backend)
+                res[f'{key}_s'].append(time.perf_counter() - start)
+                res[f'{key}_inertia'].append(
+                    inertia(x, centroids.numpy(), labels.numpy()))
         row = dict(k=k, sk_s=median(res['sk_s']),
-                   ours_s=median(res['ours_s']),
-                   sk_inertia=float(np.mean(res['sk_inertia'])),
-                   ours_inertia=float(np.mean(res['ours_inertia'])))
-        row['ratio'] = row['ours_inertia'] / row['sk_inertia']
+                   sk_inertia=float(np.mean(res['sk_inertia'])))
+        for key, _ in backends:
+            row[f'{key}_s'] = median(res[f'{key}_s'])
+            row[f'{key}_inertia'] = float(np.mean(res[f'{key}_inertia']))
+            row[f'{key}_ratio'] = row[f'{key}_inertia'] / row['sk_inertia']
+        row['ratio'] = row['ours_ratio']
         rows.append(row)
-        print(f'| {k} | {row["sk_s"]:.2f} | {row["ours_s"]:.2f} | '
-              f'{row["sk_s"] / row["ours_s"]:.1f}x | '
-              f'{row["sk_inertia"]:.1f} | {row["ours_inertia"]:.1f} | '
-              f'{row["ratio"]:.4f} |', flush=True)
+        line = (f'| {k} | {row["sk_s"]:.2f} | {row["ours_s"]:.2f} | '
+                f'{row["sk_s"] / row["ours_s"]:.1f}x | '
+                f'{row["sk_inertia"]:.1f} | {row["ours_inertia"]:.1f} | '
+                f'{row["ratio"]:.4f} |')
+        if with_faiss:
+            line += (f' {row["faiss_s"]:.2f} | {row["faiss_inertia"]:.1f} | '
+                     f'{row["faiss_ratio"]:.4f} |')
+        print(line, flush=True)
+    return rows
+
+
+def child_kmeans(spec: dict) -> dict:
+    """One large k-means in this (fresh) process: data, then the run."""
+    import time
+
+    from mmconr.clustering import kmeans
+    device = get_device(spec['device'])
+    x = mixture(spec['n'], spec['dim'], spec['k'])
+    xt = torch.from_numpy(x).to(device)
+    out = {}
+
+    def call():
+        start = time.perf_counter()
+        out['centroids'], out['labels'] = kmeans(
+            xt, spec['k'], seed=0, spherical=False,
+            max_iter=spec['iters'], tol=0.0, backend=spec['backend'])
+        synchronize(device)
+        out['s'] = time.perf_counter() - start
+
+    peak = peak_memory_mb(call, device)
+    return dict(spec, s=out['s'], peak_mb=peak,
+                inertia=inertia(x, out['centroids'].numpy(),
+                                out['labels'].numpy()))
+
+
+def bench_kmeans_large(args) -> list:
+    from mmconr.clustering.faiss_backend import faiss_available
+    backends = ['torch'] + (['faiss'] if faiss_available() else [])
+    print('| backend | N | K | iterations | time (s) | s / iteration | '
+          'peak memory (MiB) | inertia |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    rows = []
+    for backend in backends:
+        row = run_child(dict(kind='kmeans', device=args.device,
+                             n=args.kmeans_large, dim=args.dim,
+                             k=args.kmeans_large_k,
+                             iters=args.kmeans_large_iters,
+                             backend=backend))
+        rows.append(row)
+        print(f'| {backend} | {row["n"]} | {row["k"]} | {row["iters"]} | '
+              f'{row["s"]:.1f} | {row["s"] / row["iters"]:.2f} | '
+              f'{row["peak_mb"]:.0f} | {row["inertia"]:.1f} |', flush=True)
     return rows
 
 
 def main(argv=None):
     args = parse_args(argv)
     if args.child:
-        print(json.dumps(child_neighbors(json.loads(args.child))))
+        spec = json.loads(args.child)
+        child = child_kmeans if spec.get('kind') == 'kmeans' else \
+            child_neighbors
+        print(json.dumps(child(spec)))
         return
     device = get_device(args.device)
     print(machine_line(device))
@@ -185,6 +259,11 @@ def main(argv=None):
         rows = bench_kmeans(args)
         summary['kmeans_s'] = f'{rows[-1]["ours_s"]:.2f}'
         summary['inertia_ratio'] = f'{rows[-1]["ratio"]:.4f}'
+        if 'faiss_s' in rows[-1]:
+            summary['faiss_kmeans_s'] = f'{rows[-1]["faiss_s"]:.2f}'
+            summary['faiss_inertia_ratio'] = f'{rows[-1]["faiss_ratio"]:.4f}'
+        if args.kmeans_large:
+            bench_kmeans_large(args)
     print(' '.join(f'{k}={v}' for k, v in summary.items()))
 
 
