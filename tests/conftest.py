@@ -11,6 +11,12 @@ if ROOT not in sys.path:
 warnings.filterwarnings('ignore', message='Fail to import')
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'cuda: needs a CUDA device (skipped, with the reason, '
+        'where none is; `pytest -m cuda tests` runs them alone)')
+
+
 @pytest.fixture(scope='session', autouse=True)
 def _register_modules():
     from mmconr.utils import register_all_modules
