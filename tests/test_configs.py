@@ -45,7 +45,7 @@ def dataloaders(cfg):
 # Crops of at most this size in the test: the backbones pool globally, so
 # the pipelines and models are exercised the same, at a fraction of the cost
 # of ImageNet-Dogs' 224 px (which alone took ~2 minutes of the suite).
-MAX_CROP = 96
+MAX_CROP = 32
 SIZE_KEYS = {'RandomResizedCrop': 'scale', 'CenterCrop': 'crop_size',
              'ResizeEdge': 'scale'}
 
