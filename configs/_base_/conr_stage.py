@@ -24,6 +24,10 @@ conr_lr_mult = 0.1  # lr factor from t0 on
 conr_keep_group_lr_mult = False  # False: every group at the base schedule
 relax_one_based = True  # the fraction from 1-based epochs (official)
 feature_amp = False  # the per-epoch feature pass in fp32 on CUDA (official)
+# what the per-epoch k-means clusters: 'test_pass' (the paper: a forward of
+# every training image under the test pipeline) or 'train_views' (the target
+# projections the group-aware steps compute anyway; BoundaryFilterHook)
+boundary_features = 'test_pass'
 boundary_kmeans = dict(
     n_init=10,
     max_iter=300,
@@ -48,5 +52,6 @@ custom_hooks = [
         start_fraction='start_fraction',
         one_based_epochs='relax_one_based',
         amp='feature_amp',
-        kmeans_cfg='boundary_kmeans'),
+        kmeans_cfg='boundary_kmeans',
+        features='boundary_features'),
 ]

@@ -56,3 +56,19 @@ def test_boundary_filter_interval_reuses_kmeans_between_passes():
                        'integer, got 0'):
         BoundaryFilterHook(dataloader=dict(), num_clusters=2,
                            start_epoch=0, interval=0)
+
+
+def test_features_option_is_checked():
+    from mmconr.engine.hooks import BoundaryFilterHook
+    args = dict(dataloader=dict(), num_clusters=2, start_epoch=1)
+    assert BoundaryFilterHook(**args, features='train_views').features == \
+        'train_views'
+    with pytest.raises(ValueError, match='does not combine with '
+                       'sharded_kmeans'):
+        BoundaryFilterHook(**args, features='train_views',
+                           sharded_kmeans=True)
+    # another string names a config key, checked when the run starts
+    hook = BoundaryFilterHook(**args, features='boundary_features')
+    with pytest.raises(ValueError, match="features must be one of"):
+        hook.features = 'test_views'
+        hook._configure(allow_keys=False)

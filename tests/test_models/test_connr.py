@@ -185,3 +185,39 @@ def test_batch_smaller_than_neighbourhood_falls_back_to_byol():
     losses = model.loss(views, samples)
     assert torch.allclose(losses['loss'], twin.loss(views, samples)['loss'])
     assert 'kept_frac' not in losses
+
+
+def test_group_stage_hands_its_target_projections_to_a_feature_bank():
+    """features='train_views': the bank gets this rank's sample indices and
+    the target projections of both views the step computed."""
+    model = build()
+    views, samples = make_batch()
+    model.set_group_stage(True)
+    seen, received = [], []
+    original = model.target_projections
+
+    def spy(inputs):
+        out = original(inputs)
+        seen.append([t.detach().clone() for t in out])
+        return out
+
+    class Bank:
+        def add(self, sample_idx, targets):
+            received.append((sample_idx.clone(),
+                             [t.detach().clone() for t in targets]))
+
+    model.target_projections = spy
+    model.set_feature_bank(Bank())
+    model.loss(views, samples)
+    (idx, targets), = received
+    assert idx.tolist() == [100 + i for i in range(12)]
+    # the view orders' targets: view 2's projections, then view 1's
+    assert torch.equal(targets[0], seen[0][1])
+    assert torch.equal(targets[1], seen[0][0])
+    # off in the instance stage and without a bank
+    model.set_group_stage(False)
+    model.loss(views, samples)
+    model.set_group_stage(True)
+    model.set_feature_bank(None)
+    model.loss(views, samples)
+    assert len(received) == 1

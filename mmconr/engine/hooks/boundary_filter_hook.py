@@ -9,10 +9,12 @@ from mmconr.clustering import (EPOCH_KMEANS, check_num_classes,
                                check_num_clusters, dataset_classes,
                                extract_dataset_features, kmeans,
                                kmeans_settings, kmeans_spread)
+from mmconr.clustering.bank import FeatureBank
 from mmconr.clustering.shards import shard_bounds, shards_of
 from mmconr.evaluation import cluster_metrics, cluster_purity
 from mmconr.models.boundary import relaxed_fraction
 from mmconr.registry import HOOKS
+from mmconr.utils.config import config_value
 from ..runner_utils import last_checkpoint, naming_keys, read_config_keys
 
 
@@ -62,11 +64,23 @@ class BoundaryFilterHook(Hook):
             memory per rank O(N/W x D + K x D); only the (N,) pseudo labels
             are gathered. The result equals the default's up to float
             rounding (for large N and K, e.g. ImageNet-1k).
+        features: what the k-means clusters. ``'test_pass'`` (the paper):
+            the target features of every training image under the test
+            pipeline, an extra forward over the dataset before every
+            k-means. ``'train_views'``: the target projections of both
+            augmented views that the group-aware steps compute anyway,
+            averaged per sample over the epoch
+            (:class:`mmconr.clustering.bank.FeatureBank`); only the first
+            k-means (and the first after a resume) makes the test pass.
+            docs/benchmark.md and docs/demo.md measure what it saves and
+            what it costs.
     """
     priority = 'NORMAL'
 
     CONFIG_KEYS = ('dataloader', 'num_clusters', 'start_epoch', 'end_epoch',
                    'start_fraction', 'one_based_epochs', 'kmeans_cfg', 'amp')
+    # ``features`` is one of these, or the name of a config key holding one
+    FEATURES = ('test_pass', 'train_views')
 
     def __init__(self,
                  dataloader: Union[str, dict],
@@ -80,7 +94,8 @@ class BoundaryFilterHook(Hook):
                  interval: int = 1,
                  amp: Union[bool, str] = True,
                  channels_last: bool = True,
-                 sharded_kmeans: bool = False) -> None:
+                 sharded_kmeans: bool = False,
+                 features: str = 'test_pass') -> None:
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(
                 f'interval must be a positive integer, got {interval!r}')
@@ -96,6 +111,9 @@ class BoundaryFilterHook(Hook):
         self.amp = amp
         self.channels_last = channels_last
         self.sharded_kmeans = bool(sharded_kmeans)
+        self.features = features
+        self._bank = None  # FeatureBank with features='train_views'
+        self._gt_labels = None
         self._dataloader = None
         self.state = None  # dict(epoch, centroids, pseudo_labels, fraction)
         self._configure(allow_keys=True)
@@ -120,9 +138,20 @@ class BoundaryFilterHook(Hook):
             self.amp = bool(self.amp)
         if given(self.kmeans_cfg):
             self.kmeans_cfg = kmeans_settings(EPOCH_KMEANS, self.kmeans_cfg)
+        if not allow_keys and self.features not in self.FEATURES:
+            raise ValueError(f'features must be one of {self.FEATURES}, got '
+                             f'{self.features!r}')
+        if self.features == 'train_views' and self.sharded_kmeans:
+            raise ValueError("features='train_views' keeps every sample's "
+                             'features on every rank; it does not combine '
+                             'with sharded_kmeans=True')
 
     def before_train(self, runner) -> None:
         named = read_config_keys(runner, self)
+        if self.features not in self.FEATURES:
+            named['features'] = self.features
+            self.features = config_value(runner.cfg, type(self).__name__,
+                                         'features', self.features)
         try:
             self._configure(allow_keys=False)
         except ValueError as exc:
@@ -177,14 +206,7 @@ class BoundaryFilterHook(Hook):
                 f'{fraction:.3f}, k-means of epoch {self.state["epoch"]} '
                 f'reused (interval {self.interval})')
             return
-        loader = self._get_dataloader(runner)
-        block = None
-        if self.sharded_kmeans:
-            block = shard_bounds(len(loader.dataset), runner.world_size,
-                                 runner.rank)
-        feats, gt_labels = extract_dataset_features(
-            model, loader, amp=self.amp, channels_last=self.channels_last,
-            block=block)
+        feats, gt_labels, source = self._features(runner, model)
         shards = shards_of(feats, self.sharded_kmeans)
         # every rank raises, or none (a rank alone would leave the rest
         # waiting)
@@ -216,7 +238,30 @@ class BoundaryFilterHook(Hook):
             pseudo_labels=labels.cpu(),
             fraction=fraction)
         model.set_boundary_state(centroids, labels, fraction)
-        self._log(runner, epoch, fraction, labels.cpu(), gt_labels.cpu())
+        self._log(runner, epoch, fraction, labels.cpu(), gt_labels.cpu(),
+                  source)
+
+    def _features(self, runner, model):
+        """(feats, gt_labels, what they are) for this epoch's k-means."""
+        if self.features == 'train_views' and self._bank is not None:
+            seen = self._bank.collect()
+            return self._bank.feats, self._gt_labels, (
+                f'features of the training views ({seen} of '
+                f'{self._bank.num_samples} samples seen)')
+        loader = self._get_dataloader(runner)
+        block = None
+        if self.sharded_kmeans:
+            block = shard_bounds(len(loader.dataset), runner.world_size,
+                                 runner.rank)
+        feats, gt_labels = extract_dataset_features(
+            model, loader, amp=self.amp, channels_last=self.channels_last,
+            block=block)
+        if self.features == 'train_views':
+            # the first k-means (or the first after a resume); from now on
+            # the group-aware steps refresh the bank
+            self._bank, self._gt_labels = FeatureBank(feats), gt_labels
+            model.set_feature_bank(self._bank)
+        return feats, gt_labels, 'features of the whole-dataset pass'
 
     def _due(self, epoch: int) -> bool:
         """Whether features and k-means are recomputed before ``epoch``."""
@@ -225,7 +270,8 @@ class BoundaryFilterHook(Hook):
         return (epoch - self.start_epoch) % self.interval == 0 or \
             epoch - self.state['epoch'] >= self.interval
 
-    def _log(self, runner, epoch, fraction, labels, gt_labels) -> None:
+    def _log(self, runner, epoch, fraction, labels, gt_labels,
+             source: str = '') -> None:
         msg = (f'BoundaryFilterHook: epoch {epoch}: kept fraction '
                f'{fraction:.3f}')
         scalars = dict(kept_fraction=fraction)
@@ -241,6 +287,8 @@ class BoundaryFilterHook(Hook):
             msg += (f', pseudo labels: purity {100 * purity:.2f} '
                     f'ACC {100 * scores["acc"]:.2f} '
                     f'NMI {100 * scores["nmi"]:.2f}')
+        if self.features == 'train_views':
+            msg += f'; k-means of the {source}'
         runner.logger.info(msg)
         runner.visualizer.add_scalars(
             {f'boundary/{k}': v

@@ -117,6 +117,9 @@ class GroupAwareMixin:
         self.keep_fraction = 1.0
         self.centroids: Optional[torch.Tensor] = None
         self.pseudo_labels: Optional[torch.Tensor] = None
+        # BoundaryFilterHook(features='train_views') attaches a FeatureBank:
+        # the group stage adds its target projections to it
+        self.feature_bank = None
 
     # ----------------------------------------------------------- hook API
     def set_group_stage(self, enabled: bool) -> None:
@@ -133,6 +136,11 @@ class GroupAwareMixin:
         self.pseudo_labels = None if pseudo_labels is None else \
             pseudo_labels.to(device)
         self.keep_fraction = float(fraction)
+
+    def set_feature_bank(self, bank) -> None:
+        """``bank.add(sample_idx, views)`` receives this rank's target
+        projections of every group-stage step (``None``: off)."""
+        self.feature_bank = bank
 
     # ----------------------------------------------- features and predict
     @abstractmethod
@@ -190,6 +198,9 @@ class GroupAwareMixin:
         if batch is None:
             return self.instance_loss(inputs, data_samples, **kwargs)
         pairs = self.group_pairs(inputs[:2])
+        if self.feature_bank is not None:
+            self.feature_bank.add(batch.sample_idx[batch.local],
+                                  [pair.targets for pair in pairs])
         loss, retrievals = 0., []
         for pair in pairs:
             z_global, _ = gather_global_batch(
