@@ -2,13 +2,16 @@
 
     python tools/analysis_tools/benchmark_epoch.py CONFIG [--device cpu|cuda]
         [--epochs N] [--rounds N] [--synthetic N] [--num-workers N]
-        [--kmeans-interval N] [--cfg-options KEY=VALUE ...]
+        [--kmeans-interval N] [--features test_pass|train_views]
+        [--cfg-options KEY=VALUE ...]
 
 Both runs use mmengine's Runner on the same data in the same process:
 
 * ConNR: CONFIG with its hooks moved to start at epoch 0, so every epoch is
   a group-aware epoch: BoundaryFilterHook's feature pass over the whole
-  training set and k-means before it, then the group-aware iterations.
+  training set and k-means before it, then the group-aware iterations
+  (``--features train_views``: from the second epoch on the k-means
+  clusters the training steps' own target projections, no feature pass).
 * BYOL: the same backbone, neck, predictor, data, optimizer and schedule as
   ``type='BYOL'`` with mmpretrain's ``LatentPredictHead`` and no hooks.
 
@@ -56,6 +59,10 @@ def parse_args(argv=None):
     parser.add_argument('--kmeans-interval', type=int,
                         help="BoundaryFilterHook's interval (default: the "
                         "config's)")
+    parser.add_argument('--features', choices=['test_pass', 'train_views'],
+                        help="BoundaryFilterHook's features (default: the "
+                        "config's): 'train_views' skips the feature pass "
+                        'after the first epoch')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -162,6 +169,8 @@ def conr_cfg(cfg: Config, args, work_dir: str) -> Config:
                 hook['end_epoch'] -= shift
         if hook['type'] == 'BoundaryFilterHook' and args.kmeans_interval:
             hook['interval'] = args.kmeans_interval
+        if hook['type'] == 'BoundaryFilterHook' and args.features:
+            hook['features'] = args.features
         hooks.append(hook)
     if not any(h['type'] == 'BoundaryFilterHook' for h in hooks):
         raise ValueError(f'{args.config} has no BoundaryFilterHook: not a '
