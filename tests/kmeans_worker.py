@@ -58,6 +58,10 @@ def run(rank: int, world: int, init_file: str, out_dir: str) -> None:
     results = {}
     for name, x, k, cfg in spread_cases():
         results['spread_' + name] = kmeans_spread(x, k, **cfg)
+    try:  # runs spread over ranks need all rows on every rank
+        kmeans(cases()[0][1], 3, sharded=True, spread_runs=(rank, world))
+    except ValueError as exc:
+        results['refused'] = str(exc)
     for name, x, k, cfg in cases():
         with warnings.catch_warnings(record=True):
             warnings.simplefilter('always')

@@ -16,7 +16,12 @@ import torch
 
 
 def faiss_available() -> bool:
-    return importlib.util.find_spec('faiss') is not None
+    """Whether a faiss with k-means++ seeding (1.8 and later) can be
+    imported."""
+    if importlib.util.find_spec('faiss') is None:
+        return False
+    import faiss
+    return hasattr(faiss, 'ClusteringInitMethod_KMEANS_PLUS_PLUS')
 
 
 def faiss_kmeans(x: torch.Tensor, k: int, n_init: int, max_iter: int,
@@ -25,8 +30,9 @@ def faiss_kmeans(x: torch.Tensor, k: int, n_init: int, max_iter: int,
     """(centroids (K, D), labels (N,)) on the CPU; ``x`` is float32."""
     if not faiss_available():
         raise ImportError(
-            "backend='faiss' needs faiss: pip install faiss-cpu (or "
-            "faiss-gpu); backend='auto' falls back to the PyTorch k-means")
+            "backend='faiss' needs faiss with k-means++ seeding: pip install "
+            "-U faiss-cpu (or faiss-gpu); backend='auto' falls back to the "
+            'PyTorch k-means')
     import faiss
     points = np.ascontiguousarray(x.detach().cpu().numpy(), np.float32)
     n, dim = points.shape

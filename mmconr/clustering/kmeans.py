@@ -36,14 +36,14 @@ EPOCH_KMEANS = dict(n_init=1, max_iter=50, seed=0, spherical=True)
 BACKENDS = ('torch', 'faiss', 'auto')
 
 
-def resolve_backend(backend: str) -> str:
+def resolve_backend(backend: str, distributed: bool = False) -> str:
     """``'torch'`` or ``'faiss'`` for ``backend`` (``'auto'``: faiss where
-    installed)."""
+    a usable one is installed and the k-means runs in one process)."""
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got '
                          f'{backend!r}')
     if backend == 'auto':
-        return 'faiss' if faiss_available() else 'torch'
+        return 'faiss' if faiss_available() and not distributed else 'torch'
     return backend
 
 
@@ -287,7 +287,8 @@ def kmeans(feats: ArrayLike,
             order (e.g. contiguous blocks of dataset indices). Every step
             reduces only (K, D) sums, counts and scalars over the ranks, so
             memory per rank is O(N/W x D + K x D) (plus the seeding sample
-            of ``init_size`` rows); the result equals the one-process
+            of ``init_size`` rows, and O(N) scalars where an empty cluster
+            is refilled); the result equals the one-process
             k-means of the concatenated rows up to float rounding. Without a
             process group of several ranks: plain k-means.
         spread_runs: ``(rank, world_size)``: every rank holds all rows and
@@ -299,9 +300,11 @@ def kmeans(feats: ArrayLike,
         backend: ``'torch'`` (this module), ``'faiss'``
             (:mod:`.faiss_backend`: the same arguments, checks, empty-cluster
             filling and centroids; faiss' own seeding stream, no ``tol``,
-            ``init_size`` or ``sharded``) or ``'auto'`` (faiss where it is
-            installed). ``tools/analysis_tools/benchmark_neighborhood.py
-            --kmeans`` compares them on your machine.
+            ``init_size``, ``sharded`` or ``spread_runs``) or ``'auto'``
+            (faiss where it is installed and the k-means runs in one
+            process, else torch).
+            ``tools/analysis_tools/benchmark_neighborhood.py`` compares
+            them on your machine.
 
     Returns:
         (centroids FloatTensor (K, D), labels LongTensor (N,)) on the CPU;
@@ -338,8 +341,12 @@ def kmeans(feats: ArrayLike,
         raise ValueError(
             f"init_size must be a positive integer, 'auto' or None, got "
             f'{init_size!r}')
-    backend = resolve_backend(backend)
-    if backend == 'faiss' and (shards.world_size > 1 or spread_runs):
+    if spread_runs is not None and shards.world_size > 1:
+        raise ValueError('spread_runs needs every row on every rank; it does '
+                         'not combine with sharded=True')
+    distributed = shards.world_size > 1 or spread_runs is not None
+    backend = resolve_backend(backend, distributed)
+    if backend == 'faiss' and distributed:
         raise ValueError("backend='faiss' clusters in one process; use "
                          "backend='torch' with sharded / spread runs")
     if normalize:
@@ -382,15 +389,21 @@ def _finish(shards: LocalShards, x: torch.Tensor, centres: torch.Tensor,
         fill_empty_clusters(points, centres, labels, dist_sq.cpu().numpy())
         centres, labels = torch.from_numpy(centres), torch.from_numpy(labels)
         points = torch.from_numpy(points)
-    else:
+        if want_means:  # every cluster holds a point (fill_empty_clusters)
+            sums = torch.zeros_like(centres).index_add_(0, labels, points)
+            counts = torch.bincount(labels, minlength=num_clusters)
+            centres = sums / counts[:, None].to(sums.dtype)
+        return centres, labels
+    # over ranks, on the features' device (NCCL reduces CUDA tensors only)
+    counts = shards.sum(torch.bincount(labels, minlength=num_clusters))
+    if (counts == 0).any():
         centres, labels = _fill_sharded(shards, centres, labels, dist_sq)
-        points = x.cpu()
-    if want_means:  # every cluster holds a point (fill_empty_clusters)
-        sums = shards.sum(torch.zeros_like(centres).index_add_(
-            0, labels, points))
+        centres, labels = centres.to(x.device), labels.to(x.device)
+    if want_means:
+        sums = shards.sum(torch.zeros_like(centres).index_add_(0, labels, x))
         counts = shards.sum(torch.bincount(labels, minlength=num_clusters))
         centres = sums / counts[:, None].to(sums.dtype)
-    return centres, labels
+    return centres.cpu(), labels.cpu()
 
 
 def _best_of_ranks(best, x: torch.Tensor):
@@ -416,8 +429,9 @@ def _best_of_ranks(best, x: torch.Tensor):
 
 def _fill_sharded(shards: LocalShards, centres: torch.Tensor,
                   labels: torch.Tensor, dist_sq: torch.Tensor):
-    """:func:`fill_empty_clusters` over shards: the plan from every rank's
-    labels and distances (O(N) scalars), the points from their ranks."""
+    """:func:`fill_empty_clusters` over shards (only when a cluster is
+    empty): the plan from every rank's labels and distances, gathered (O(N)
+    scalars), the points from their ranks."""
     all_labels = shards.cat(labels).cpu().numpy()
     all_sq = shards.cat(dist_sq).cpu().numpy()
     plan = fill_plan(all_labels, all_sq, centres.shape[0])

@@ -1,10 +1,12 @@
 """The rows of an (N, D) matrix split over the ranks of a process group:
 rank r holds the contiguous block ``[offset, offset + n_local)``.
 
-k-means (:mod:`.kmeans`) runs on a :class:`Shards` and only ever reduces
-(K, D) sums, counts and a few scalars, or fetches single rows, so no rank
-needs the whole matrix. :class:`LocalShards` is the one-process case (every
-reduction is the identity), so one implementation serves both.
+k-means (:mod:`.kmeans`) runs on shards: its steps reduce (K, D) sums,
+counts and a few scalars or fetch single rows, so no rank needs the whole
+matrix (O(N) scalars are gathered only where an empty cluster must be
+refilled, and the seeding sample of ``init_size`` rows is replicated).
+:class:`LocalShards` is the one-process case (every reduction is the
+identity), so one implementation serves both.
 """
 from typing import List, Sequence, Tuple
 

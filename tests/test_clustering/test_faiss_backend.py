@@ -68,13 +68,18 @@ def test_backends_check_the_same_input(monkeypatch):
             kmeans(np.zeros((10, 2), np.float32), 11, backend=backend)
     with pytest.raises(ValueError, match="backend must be one of"):
         kmeans(np.zeros((10, 2), np.float32), 2, backend='sklearn')
+    # over ranks (sharded or spread runs) 'auto' is the PyTorch k-means
+    from mmconr.clustering.kmeans import resolve_backend
+    assert resolve_backend('auto', distributed=True) == 'torch'
+    assert resolve_backend('auto') == ('faiss' if faiss_available()
+                                       else 'torch')
     # without faiss: 'faiss' says how to get it, 'auto' is the torch one
     kmeans_module = importlib.import_module('mmconr.clustering.kmeans')
     monkeypatch.setattr(kmeans_module, 'faiss_available', lambda: False)
     import mmconr.clustering.faiss_backend as fb
     monkeypatch.setattr(fb, 'faiss_available', lambda: False)
     x, _ = blobs(300, 4, 3)
-    with pytest.raises(ImportError, match='pip install faiss-cpu'):
+    with pytest.raises(ImportError, match='pip install -U faiss-cpu'):
         kmeans(x, 3, backend='faiss')
     assert torch.equal(kmeans(x, 3, backend='auto')[1],
                        kmeans(x, 3, backend='torch')[1])

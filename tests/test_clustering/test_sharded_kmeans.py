@@ -41,6 +41,8 @@ def test_sharded_equals_one_process(world, reference, tmp_path):
         sizes = [r[name][1].numel() for r in ranks]
         assert sizes == [len(range(len(x))[kmeans_worker.block(
             len(x), world, i)]) for i in range(world)]
+    assert all('does not combine with sharded=True' in r['refused']
+               for r in ranks)
     # n_init runs spread over the ranks: the one-process result, exactly
     for name, *_ in kmeans_worker.spread_cases():
         for r in ranks:
