@@ -1,10 +1,11 @@
 """FeatureBank: clustering features from the training steps themselves.
 
-The group-aware stage computes the target projections of both augmented
-views of every sample it trains on. The bank keeps, per dataset index, the
-mean of those (L2-normalised) projections over the current epoch; before
-the next k-means :meth:`FeatureBank.collect` sums them over the ranks and
-replaces the rows of the samples seen since the last collect. Rows of
+The group-aware stage computes target projections of the samples it trains
+on (both augmented views for BYOL and SimSiam, the key view for MoCo). The
+bank keeps, per dataset index, the mean of those (L2-normalised)
+projections since the last collect; before the next k-means
+:meth:`FeatureBank.collect` sums them over the ranks and replaces the rows
+of the samples seen since then. Rows of
 samples not seen (``drop_last``) keep their previous features, those of
 the whole-dataset pass that started the bank. So the per-epoch k-means
 needs no extra forward pass over the dataset

@@ -65,6 +65,12 @@ def extract_dataset_features(model,
                 idx = torch.tensor(
                     [s.sample_idx - start for s in data['data_samples']],
                     device=device)
+                if block is not None and ((idx < 0).any()
+                                          or (idx >= num_samples).any()):
+                    raise RuntimeError(
+                        f'the feature dataloader gave dataset indices '
+                        f'outside this rank\'s block [{start}, {stop}); '
+                        'use ContiguousShardSampler')
                 if feats is None:
                     feats = torch.zeros(num_samples, batch_feats.shape[1],
                                         device=device)
@@ -87,11 +93,21 @@ def extract_dataset_features(model,
         model.train(was_training)
     if progress is not None:
         print()
+    if counts is None:
+        raise RuntimeError(
+            f'the feature dataloader gave no batch for the {num_samples} '
+            'dataset indices of this rank')
     missing = (counts == 0).nonzero().flatten()
+    if block is not None:  # every rank raises, or none
+        total = torch.tensor([missing.numel()], device=device)
+        dist.all_reduce(total, op='sum')
+        if int(total) and not missing.numel():
+            raise RuntimeError('dataset indices of another rank were never '
+                               'embedded (its error names them)')
     if missing.numel():
         raise RuntimeError(
             f'{missing.numel()} dataset indices were never embedded (first: '
-            f'{missing[:5].tolist()}); the feature dataloader must visit the '
-            'whole dataset')
+            f'{(missing[:5] + start).tolist()}); the feature dataloader must '
+            'visit the whole dataset')
     # ordinary tensors again (inference tensors refuse in-place updates)
     return feats / counts[:, None], gt_labels.clone()

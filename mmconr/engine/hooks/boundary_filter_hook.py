@@ -61,17 +61,21 @@ class BoundaryFilterHook(Hook):
             dataset (``ContiguousShardSampler``) and k-means runs over the
             blocks (:func:`mmconr.clustering.kmeans` with ``sharded=True``):
             no (N, D) feature matrix on any rank and no all-reduce of one,
-            memory per rank O(N/W x D + K x D); only the (N,) pseudo labels
-            are gathered. The result equals the default's up to float
-            rounding (for large N and K, e.g. ImageNet-1k).
+            memory per rank O(N/W x D + K x D); O(N) scalars are gathered
+            (the pseudo and ground-truth labels, NaN flags). The result
+            equals the default's up to float rounding (for large N and K,
+            e.g. ImageNet-1k).
         features: what the k-means clusters. ``'test_pass'`` (the paper):
             the target features of every training image under the test
             pipeline, an extra forward over the dataset before every
-            k-means. ``'train_views'``: the target projections of both
-            augmented views that the group-aware steps compute anyway,
-            averaged per sample over the epoch
-            (:class:`mmconr.clustering.bank.FeatureBank`); only the first
-            k-means (and the first after a resume) makes the test pass.
+            k-means. ``'train_views'``: the target projections that the
+            group-aware steps compute anyway (both views' for BYOL and
+            SimSiam, the key view's for MoCo), averaged per sample over the
+            epochs since the last k-means (one epoch with ``interval=1``)
+            (:class:`mmconr.clustering.bank.FeatureBank`, 2 x N x D fp32 on
+            every rank's device). The first k-means, and the first after a
+            resume (the bank is not checkpointed), makes the test pass, so
+            a resumed run is not step-for-step the uninterrupted one.
             docs/benchmark.md and docs/demo.md measure what it saves and
             what it costs.
     """
@@ -169,6 +173,14 @@ class BoundaryFilterHook(Hook):
                 f'samples but the training set has {num_train}; it must '
                 'iterate over the training set (with the test pipeline) so '
                 'that pseudo labels exist for every sample_idx')
+        if self.sharded_kmeans and (num_samples < runner.world_size or
+                                    not isinstance(self.dataloader, dict)):
+            raise ValueError(
+                'BoundaryFilterHook(sharded_kmeans=True) needs its dataloader '
+                'as a config dict (its sampler becomes '
+                'ContiguousShardSampler) and at least one sample per rank; '
+                f'got {type(self.dataloader).__name__} over {num_samples} '
+                f'samples on {runner.world_size} ranks')
         if self.num_clusters > num_samples:
             raise ValueError(
                 f'num_clusters={self.num_clusters} is larger than the '
