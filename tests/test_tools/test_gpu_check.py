@@ -31,7 +31,9 @@ def test_gpu_check_runs_every_step_on_cpu(tmp_path):
     assert proc.returncode == 0, summary + proc.stdout[-2000:]
     lines = summary.splitlines()
     assert 'FAILED' not in summary
-    assert any('skipped' in line for line in lines)  # no CUDA here
+    import torch
+    if not torch.cuda.is_available():
+        assert any('skipped' in line for line in lines)  # no CUDA here
     assert any('paper, RTX 3090' in line for line in lines)
 
     # benchmark_step.py: the ratio of the printed times

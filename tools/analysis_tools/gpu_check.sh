@@ -38,9 +38,13 @@ while [ $# -gt 0 ]; do
         *) echo "gpu_check: error: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+# paths given relative to where the script was called from
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+if [ -d "$DATA" ]; then DATA=$(cd "$DATA" && pwd); fi
+case "$PY" in */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;; esac
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$HERE"
-mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
 FAILED=0
@@ -59,9 +63,17 @@ step() {  # step NAME LOGFILE COMMAND...: run, keep the log, record failure
 last() { grep -E "$2" "$1" | tail -n 1; }
 
 note "# mmconr gpu_check on $DEVICE ($(date -u +%Y-%m-%dT%H:%MZ))"
-note "$("$PY" -c 'import torch; print("torch", torch.__version__, "|",
-    torch.cuda.get_device_name(0) if torch.cuda.is_available()
-    else "no CUDA device")')"
+if ! MACHINE=$("$PY" -c 'import torch; print("torch", torch.__version__,
+        "|", torch.cuda.get_device_name(0) if torch.cuda.is_available()
+        else "no CUDA device")' 2>&1); then
+    note "python: FAILED ($PY cannot import torch: $MACHINE)"
+    exit 1
+fi
+note "$MACHINE"
+if [ "$DEVICE" != cpu ] && [[ "$MACHINE" == *"no CUDA device"* ]]; then
+    note "device $DEVICE: FAILED (torch sees no CUDA device)"
+    exit 1
+fi
 
 # 1. CUDA tests
 step "cuda tests" "$OUT/cuda_tests.txt" \
@@ -125,15 +137,13 @@ if [ -d "$DATA" ]; then
         K=10
     fi
     for METHOD in byol connr; do
-        EXTRA=()
+        ARGS=("${RUN_ARGS[@]}")
         if [ "$METHOD" = byol ]; then
             # no stage switch and no boundary filter: BYOL for all epochs
-            EXTRA=("custom_hooks=[]")
+            # (the tiny run's arguments already end in --cfg-options)
+            if [ "$TINY" = 1 ]; then ARGS+=("custom_hooks=[]")
+            else ARGS+=(--cfg-options "custom_hooks=[]"); fi
         fi
-        if [ "$TINY" = 1 ]; then ARGS=("${RUN_ARGS[@]}" "${EXTRA[@]}")
-        elif [ ${#EXTRA[@]} -gt 0 ]; then
-            ARGS=("${RUN_ARGS[@]}" --cfg-options "${EXTRA[@]}")
-        else ARGS=("${RUN_ARGS[@]}"); fi
         step "$METHOD on $DATA" "$OUT/$METHOD.txt" \
             "$PY" tools/cluster_images.py "$DATA" --num-clusters "$K" \
             --out "$OUT/$METHOD" --img-size 32 --labels-from-subfolders \
