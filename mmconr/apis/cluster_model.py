@@ -149,12 +149,13 @@ class ClusterModel:
     """A model and the clusters it was used to make.
 
     ``ClusterModel.load('W/clustering.safetensors')`` rebuilds the model
-    from the config saved in the file (only registered module names are
-    accepted) and loads the checkpoint the file names, after checking its
-    SHA-256; ``checkpoint=`` and ``config=`` give other paths for the same
-    files and are refused when they are not the ones the clustering was
-    made with. :meth:`predict` embeds images and assigns each to the
-    nearest centroid.
+    from the config saved in the file (its model and feature loader only,
+    from the modules of :data:`SAFE_MODULES`; :func:`check_registered_types`
+    refuses anything else) and loads the checkpoint the file names, after
+    checking its SHA-256; ``checkpoint=`` and ``config=`` give other paths
+    for the same files and are refused when they are not the ones the
+    clustering was made with. :meth:`predict` embeds images and assigns
+    each to the nearest centroid.
     """
 
     def __init__(self, model, saved: SavedClustering) -> None:
