@@ -5,8 +5,9 @@ looks at (as tools/cluster_images.py does for a folder):
         --out-dir DIR [--num-clusters K] [--per-sheet 64]
 
 Writes DIR/assignments.csv (sample_idx, cluster, distance to centroid,
-boundary ratio, label), DIR/clusters/cluster_XX.png (most central first) and
-DIR/summary.json (sizes, NMI/ACC/ARI where labelled). k-means uses the
+boundary ratio, label), DIR/clusters/cluster_XX.png (most central first),
+DIR/report/index.html (a page to browse them) and DIR/summary.json (sizes,
+NMI/ACC/ARI where labelled). k-means uses the
 config's test_evaluator settings, so the clusters are those of tools/test.py.
 """
 import argparse
@@ -51,7 +52,7 @@ def main(argv=None):
         extra=dict(config=args.config, checkpoint=args.checkpoint))
     print('\n'.join(format_summary(summary)))
     print(f'written to {args.out_dir}: assignments.csv, clusters/, '
-          'summary.json')
+          'report/index.html, summary.json')
     return summary
 
 
