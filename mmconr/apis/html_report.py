@@ -125,7 +125,7 @@ def write_html_report(out_file: str,
         if summary.get(key):
             facts.append((key, printable(str(summary[key]))))
     for key, value in (summary.get('label_agreement') or {}).items():
-        facts.append((f'{key} (against the folder labels)', f'{value:.1f}'))
+        facts.append((f'{key} (against the labels)', f'{value:.1f}'))
     body.append('<section id="summary"><h2>Summary</h2>' + _table(facts) +
                 '</section>')
     if k_selection:
