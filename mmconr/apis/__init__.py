@@ -6,6 +6,7 @@ from .analysis import neighbor_purity_curve, query_neighbors
 from .cluster_model import ClusterModel, Prediction
 from .clustering import (Clustering, boundary_mask, cluster_features,
                          label_agreement)
+from .compare import compare_configs, paired_gain
 from .folder import FolderClustering, assign_folder, cluster_folder
 from .inference import (build_dataloader, embed_dataset, extract_features,
                         init_model, neighborhood_args)
@@ -20,5 +21,5 @@ __all__ = [
     'cluster_folder',
     'folder_config', 'build_dataloader', 'embed_dataset', 'extract_features',
     'init_model', 'load_config', 'neighborhood_args', 'recipe',
-    'cluster_report', 'format_summary'
+    'cluster_report', 'format_summary', 'compare_configs', 'paired_gain'
 ]

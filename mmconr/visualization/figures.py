@@ -245,3 +245,35 @@ def views_figure(rows: Sequence[Sequence[np.ndarray]],
     labels = [(pad + c * cell + size / 2, name)
               for c, name in enumerate(col_names)]
     return _image_figure(grid, out_file, title, labels)
+
+
+def comparison_figure(scores: Dict[str, Dict[str, Sequence[float]]],
+                      out_file: str, names: Sequence[str] = ('A', 'B'),
+                      title: str = '') -> str:
+    """One panel per metric: every seed's score of A and of B (a line joins
+    the two runs of a seed), and each side's mean ± std.
+
+    Args:
+        scores: {metric: {'A': per-seed scores, 'B': per-seed scores}}.
+    """
+    fig = Figure(figsize=(3.2 * len(scores), 3.4), dpi=100)
+    for i, (metric, sides) in enumerate(scores.items()):
+        ax = fig.add_subplot(1, len(scores), i + 1)
+        a, b = np.asarray(sides['A'], float), np.asarray(sides['B'], float)
+        for y0, y1 in zip(a, b):
+            ax.plot([0, 1], [y0, y1], '-', color='0.7', lw=1, zorder=1)
+        ax.scatter(np.zeros_like(a), a, s=16, zorder=2)
+        ax.scatter(np.ones_like(b), b, s=16, zorder=2)
+        for x, v in ((0, a), (1, b)):
+            ax.errorbar(x + 0.12, v.mean(), yerr=v.std(ddof=1) if v.size > 1
+                        else 0, fmt='s', color='k', ms=4, capsize=3,
+                        zorder=3)
+        ax.set_xticks([0, 1], list(names), fontsize=8)
+        ax.set_xlim(-0.4, 1.4)
+        ax.set_title(f'{metric}: B - A = {(b - a).mean():+.2f}',
+                     fontsize=9)
+        ax.grid(alpha=0.3, axis='y')
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, out_file)
