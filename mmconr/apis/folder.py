@@ -89,6 +89,30 @@ def choose_k(feats: torch.Tensor, k_range: Tuple[int, int], out_dir: str,
                         table=table, scores=[s._asdict() for s in scores])
 
 
+def folder_report(out_dir: str, dataset, clustering: Clustering,
+                  feats: torch.Tensor, gt_labels: torch.Tensor,
+                  checkpoint: str, per_sheet: int, extra: dict,
+                  k_selection: Optional[dict] = None) -> FolderClustering:
+    """:func:`cluster_report` of a folder's clustering (rows by path
+    relative to the folder, images from their files) as a
+    :class:`FolderClustering`."""
+    paths = [dataset.relative_path(i) for i in range(len(dataset))]
+    summary = cluster_report(
+        out_dir,
+        paths,
+        clustering,
+        lambda i: load_rgb(dataset.get_data_info(i)['img_path']),
+        id_column='path',
+        gt_labels=gt_labels.tolist(),
+        skipped=dataset.skipped,
+        per_sheet=per_sheet,
+        extra=extra,
+        class_names=dataset.metainfo.get('classes'),
+        k_selection=k_selection)
+    return FolderClustering(paths, clustering, feats, gt_labels,
+                            list(dataset.skipped), checkpoint, summary)
+
+
 def cluster_folder(folder: str,
                    num_clusters: Union[int, str],
                    out_dir: str,
@@ -169,22 +193,11 @@ def cluster_folder(folder: str,
         osp.join(out_dir, CLUSTERING_FILE), clustering.centroids,
         cfg.to_dict(), checkpoint,
         kmeans_cfg=kmeans_settings(EVAL_KMEANS, kmeans_cfg))
-    paths = [dataset.relative_path(i) for i in range(len(dataset))]
-    summary = cluster_report(
-        out_dir,
-        paths,
-        clustering,
-        lambda i: load_rgb(dataset.get_data_info(i)['img_path']),
-        id_column='path',
-        gt_labels=gt_labels.tolist(),
-        skipped=dataset.skipped,
-        per_sheet=per_sheet,
-        extra=dict(folder=osp.abspath(folder), checkpoint=checkpoint,
-                   clustering=osp.relpath(saved, out_dir)),
-        class_names=dataset.metainfo.get('classes'),
-        k_selection=k_selection)
-    return FolderClustering(paths, clustering, feats, gt_labels,
-                            list(dataset.skipped), checkpoint, summary)
+    return folder_report(
+        out_dir, dataset, clustering, feats, gt_labels, checkpoint,
+        per_sheet, dict(folder=osp.abspath(folder), checkpoint=checkpoint,
+                        clustering=osp.relpath(saved, out_dir)),
+        k_selection)
 
 
 def assign_folder(model: ClusterModel,
@@ -222,20 +235,9 @@ def assign_folder(model: ClusterModel,
     clustering = model.assign(feats)
     prediction = model.prediction(clustering, min_confidence)
     clustering = clustering._replace(labels=prediction.clusters)
-    paths = [dataset.relative_path(i) for i in range(len(dataset))]
-    summary = cluster_report(
-        out_dir,
-        paths,
-        clustering,
-        lambda i: load_rgb(dataset.get_data_info(i)['img_path']),
-        id_column='path',
-        gt_labels=gt_labels.tolist(),
-        skipped=dataset.skipped,
-        per_sheet=per_sheet,
-        extra=dict(folder=osp.abspath(folder),
-                   clustering=osp.abspath(model.saved.path),
-                   min_confidence=min_confidence),
-        class_names=dataset.metainfo.get('classes'))
-    return FolderClustering(paths, clustering, feats, gt_labels,
-                            list(dataset.skipped), model.saved.checkpoint,
-                            summary)
+    return folder_report(
+        out_dir, dataset, clustering, feats, gt_labels,
+        model.saved.checkpoint, per_sheet,
+        dict(folder=osp.abspath(folder),
+             clustering=osp.abspath(model.saved.path),
+             min_confidence=min_confidence))
