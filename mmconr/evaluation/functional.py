@@ -1,5 +1,5 @@
 """Clustering metrics: NMI, ACC (Hungarian matching) and ARI."""
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
@@ -34,12 +34,9 @@ def cluster_purity(gt_labels, pred_labels) -> float:
     return float(counts.max(axis=1).sum()) / len(gt)
 
 
-def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
-    """NMI (arithmetic), ACC and ARI as fractions in [0, 1].
-
-    Samples whose ground-truth label is negative (e.g. STL-10's unlabeled
-    split, label -1) are ignored.
-    """
+def labelled_pairs(gt_labels, pred_labels) -> Tuple[np.ndarray, np.ndarray]:
+    """The (label, cluster) pairs of the samples with a label >= 0, as
+    int64 arrays; unequal lengths and no labelled sample are refused."""
     gt = _to_numpy(gt_labels, 'gt_labels')
     pred = _to_numpy(pred_labels, 'pred_labels')
     if gt.shape != pred.shape:
@@ -49,7 +46,16 @@ def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
     if not keep.any():
         raise ValueError('no sample has a ground-truth label >= 0; clustering '
                          'metrics need labelled samples')
-    gt, pred = gt[keep], pred[keep]
+    return gt[keep], pred[keep]
+
+
+def cluster_metrics(gt_labels, pred_labels) -> Dict[str, float]:
+    """NMI (arithmetic), ACC and ARI as fractions in [0, 1].
+
+    Samples whose ground-truth label is negative (e.g. STL-10's unlabeled
+    split, label -1) are ignored.
+    """
+    gt, pred = labelled_pairs(gt_labels, pred_labels)
     return dict(
         nmi=float(normalized_mutual_info_score(gt, pred)),
         acc=cluster_accuracy(gt, pred),
@@ -69,15 +75,7 @@ def matched_confusion(gt_labels, pred_labels):
         last three as numpy arrays; ``matrix[matched, columns].sum()`` over
         the matched columns is ACC x N.
     """
-    gt = _to_numpy(gt_labels, 'gt_labels')
-    pred = _to_numpy(pred_labels, 'pred_labels')
-    if gt.shape != pred.shape:
-        raise ValueError(f'gt_labels has {gt.shape[0]} entries but '
-                         f'pred_labels has {pred.shape[0]}')
-    keep = gt >= 0
-    if not keep.any():
-        raise ValueError('no sample has a ground-truth label >= 0')
-    gt, pred = gt[keep], pred[keep]
+    gt, pred = labelled_pairs(gt_labels, pred_labels)
     classes, clusters = np.unique(gt), np.unique(pred)
     counts = contingency_matrix(gt, pred)  # (classes, clusters)
     rows, cols = linear_sum_assignment(counts, maximize=True)
