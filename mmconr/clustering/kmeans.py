@@ -15,6 +15,7 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine import dist
 
 from .checks import check_num_clusters
 from .faiss_backend import faiss_available, faiss_kmeans
@@ -181,16 +182,9 @@ def _farthest(shards: LocalShards, dist_sq: torch.Tensor,
     pad = m - m_local
     values = torch.cat([values, values.new_full((pad, ), -1.0)])
     idx = torch.cat([idx + shards.offset, idx.new_zeros(pad)])
-    values = _gather_fixed(shards, values)
-    idx = _gather_fixed(shards, idx)
+    values = torch.cat(dist.all_gather(values))
+    idx = torch.cat(dist.all_gather(idx))
     return idx[values.topk(m).indices].tolist()
-
-
-def _gather_fixed(shards: LocalShards, t: torch.Tensor) -> torch.Tensor:
-    """``t`` (the same length on every rank) of all ranks, concatenated."""
-    parts = [torch.zeros_like(t) for _ in range(shards.world_size)]
-    torch.distributed.all_gather(parts, t)
-    return torch.cat(parts)
 
 
 def fill_plan(labels: np.ndarray, sq_dists: np.ndarray,
@@ -410,18 +404,16 @@ def _best_of_ranks(best, x: torch.Tensor):
     """The (inertia, centroids, labels, run) of the run with the lowest
     inertia over the ranks, the first run on a tie as in one process (a
     rank without a run offers inf), on every rank."""
-    world = torch.distributed.get_world_size()
     mine = torch.tensor([best[0], best[3]] if best else [float('inf'), 0],
                         dtype=torch.float64, device=x.device)
-    parts = [torch.zeros_like(mine) for _ in range(world)]
-    torch.distributed.all_gather(parts, mine)
-    src = min(range(world), key=lambda r: (float(parts[r][0]),
-                                           float(parts[r][1])))
+    parts = dist.all_gather(mine)
+    src = min(range(len(parts)), key=lambda r: (float(parts[r][0]),
+                                                float(parts[r][1])))
     if best is None:
         best = (None, x.new_zeros(0),
                 torch.zeros(0, dtype=torch.long, device=x.device), 0)
     objects = [(best[1].cpu(), best[2].cpu())]
-    torch.distributed.broadcast_object_list(objects, src=src)
+    dist.broadcast_object_list(objects, src=src)
     centres, labels = objects[0]
     return (float(parts[src][0]), centres.to(x.device), labels.to(x.device),
             int(parts[src][1]))

@@ -12,7 +12,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.distributed as torch_dist
+from mmengine import dist
 
 
 def shard_bounds(num_samples: int, world_size: int,
@@ -62,34 +62,30 @@ class LocalShards:
 
 
 class ProcessGroupShards(LocalShards):
-    """The rows of this rank's block; the others' through
-    ``torch.distributed`` (the default process group)."""
+    """The rows of this rank's block; the others' through mmengine's dist
+    helpers (the default process group)."""
 
     def __init__(self, x: torch.Tensor) -> None:
         self.x = x
-        self.world_size = torch_dist.get_world_size()
-        self.rank = rank = torch_dist.get_rank()
+        self.world_size = dist.get_world_size()
+        self.rank = rank = dist.get_rank()
         n = torch.tensor([x.shape[0]], dtype=torch.long, device=x.device)
-        sizes = [torch.zeros_like(n) for _ in range(self.world_size)]
-        torch_dist.all_gather(sizes, n)
-        self.sizes = [int(s) for s in sizes]
+        self.sizes = [int(s) for s in dist.all_gather(n)]
         self.offset = sum(self.sizes[:rank])
         self.total = sum(self.sizes)
 
     def sum(self, t: torch.Tensor) -> torch.Tensor:
-        torch_dist.all_reduce(t, op=torch_dist.ReduceOp.SUM)
+        dist.all_reduce(t, op='sum')
         return t
 
     def min(self, t: torch.Tensor) -> torch.Tensor:
-        torch_dist.all_reduce(t, op=torch_dist.ReduceOp.MIN)
+        dist.all_reduce(t, op='min')
         return t
 
     def cat(self, t: torch.Tensor) -> torch.Tensor:
-        longest = max(self.sizes)
-        padded = t.new_zeros((longest, ) + tuple(t.shape[1:]))
+        padded = t.new_zeros((max(self.sizes), ) + tuple(t.shape[1:]))
         padded[:t.shape[0]] = t
-        parts = [torch.zeros_like(padded) for _ in range(self.world_size)]
-        torch_dist.all_gather(parts, padded)
+        parts = dist.all_gather(padded)
         return torch.cat([p[:n] for p, n in zip(parts, self.sizes)])
 
     def rows(self, idx: Sequence[int]) -> torch.Tensor:
@@ -100,10 +96,8 @@ class ProcessGroupShards(LocalShards):
         return self.sum(out)
 
     def local_sums(self, values: torch.Tensor) -> List[float]:
-        mine = values.sum().double().reshape(1)
-        parts = [torch.zeros_like(mine) for _ in range(self.world_size)]
-        torch_dist.all_gather(parts, mine)
-        return [float(p) for p in parts]
+        return [float(p) for p in dist.all_gather(
+            values.sum().double().reshape(1))]
 
     def variance_mean(self) -> float:
         x = self.x.double()
@@ -116,7 +110,6 @@ class ProcessGroupShards(LocalShards):
 def shards_of(x: torch.Tensor, sharded: bool) -> LocalShards:
     """:class:`ProcessGroupShards` of ``x`` where ``sharded`` and a process
     group of several ranks exists, else :class:`LocalShards`."""
-    if sharded and torch_dist.is_available() and \
-            torch_dist.is_initialized() and torch_dist.get_world_size() > 1:
+    if sharded and dist.get_world_size() > 1:
         return ProcessGroupShards(x)
     return LocalShards(x)
