@@ -1,7 +1,6 @@
 """Published checkpoints and backbone weights: the tools and the pure
 functions behind them."""
 import hashlib
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -11,16 +10,13 @@ from mmconr.converters import backbone_weights, published
 from mmconr.registry import MODELS
 from mmconr.utils import load_checkpoint_file
 from mmconr.utils.config import load_config
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'model_converters/{name}')
 
 
 @pytest.fixture(scope='module')

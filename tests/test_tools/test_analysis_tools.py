@@ -3,7 +3,6 @@ them are checked against references written here. The curves come from a
 two-epoch run (BYOL epoch, then ConNR)."""
 import copy
 import csv
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -15,6 +14,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from tests.test_models.test_neighborhoods.reference import reference_conaff
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
@@ -27,11 +27,7 @@ def tool(name):
 
 
 def tool_in(folder, name):
-    path = osp.join(ROOT, 'tools', folder, name + '.py')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'{folder}/{name}')
 
 
 @pytest.fixture(scope='module')

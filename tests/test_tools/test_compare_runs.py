@@ -2,7 +2,6 @@
 the per-run results and logs, the interval is the paired t written out,
 and continuations of one checkpoint differ per seed."""
 import csv
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -15,6 +14,7 @@ from scipy import stats
 
 from mmconr.apis.compare import paired_gain
 from mmconr.utils import load_checkpoint_file
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
@@ -32,11 +32,7 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=-1),
 
 
 def tool():
-    path = osp.join(ROOT, 'tools/analysis_tools/compare_runs.py')
-    spec = importlib.util.spec_from_file_location('compare_runs', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/compare_runs')
 
 
 @pytest.fixture(scope='module')

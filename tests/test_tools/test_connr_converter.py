@@ -7,7 +7,6 @@ modules (re-implemented here in plain torch with the official names), and
 it resumes the config at epoch 800 with the schedule's lr and the official
 optimizer's momentum buffers."""
 import copy
-import importlib.util
 import math
 import os.path as osp
 
@@ -23,6 +22,7 @@ from torch import nn
 from mmconr.converters import rename_official_key
 from mmconr.utils import load_checkpoint_file
 from tests.fake_data import write_cifar10
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KEYS = osp.join(ROOT, 'tests', 'data', 'official_connr_byol_resnet18_keys.txt')
@@ -118,11 +118,7 @@ def fake_official_optimizer(seed=1):
 
 
 def converter():
-    path = osp.join(ROOT, 'tools', 'model_converters', 'connr_to_mmconr.py')
-    spec = importlib.util.spec_from_file_location('connr_to_mmconr', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('model_converters/connr_to_mmconr')
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,9 @@
-import importlib.util
 import os.path as osp
 
+from tests.tool_loader import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'print_config', osp.join(ROOT, 'tools', 'misc', 'print_config.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_tool('misc/print_config')
 
 
 def test_prints_the_resolved_config_with_overrides(capsys):

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from tests.tool_loader import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/conr/byol_conr_cifar10.py')
 IPE = 117  # 60000 images: 15000 per GPU on 4 GPUs // 128
@@ -87,11 +89,7 @@ def test_the_same_recipe_on_1_and_8_gpus(recipes):
 
 
 def test_a_gpu_count_that_does_not_divide_the_batch_is_an_error(capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'print_recipe', osp.join(ROOT, 'tools/misc/print_recipe.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('misc/print_recipe')
     assert tool.main([CONFIG, '--gpus', '3']) == 1
     err = capsys.readouterr().err
     assert 'global_batch_size=512 cannot be split over 3 processes' in err

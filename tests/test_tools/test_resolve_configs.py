@@ -1,12 +1,10 @@
-import importlib.util
 import json
 import os.path as osp
 
+from tests.tool_loader import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-spec = importlib.util.spec_from_file_location(
-    'resolve_configs', osp.join(ROOT, 'tools', 'misc', 'resolve_configs.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_tool('misc/resolve_configs')
 
 
 def test_dump_and_compare_name_what_changed(tmp_path, capsys):

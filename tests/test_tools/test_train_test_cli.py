@@ -1,20 +1,17 @@
 """tools/train.py and tools/test.py print an error as one line naming the
 problem and return 1; --debug lets the traceback through."""
-import importlib.util
 import os.path as osp
 
 import pytest
+
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = 'configs/demo/byol_conr_digits.py'
 
 
 def tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name)
 
 
 @pytest.mark.parametrize('name, argv, message', [

@@ -26,6 +26,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
 from mmconr.utils import (CheckpointReadError, UnsafeCheckpointError,
                           checkpoint_safe_globals, load_checkpoint_file)
+from tests.tool_loader import load_tool
 
 # numpy's array-rebuilding function, as its pickles name it
 _reconstruct = np.zeros(1).__reduce__()[0]
@@ -462,11 +463,8 @@ def _tool_commands(path, tmp):
 def _run_tool(path, argv, capsys):
     """``main(argv)`` of the tool at ``path`` in this process: (exit
     status, what it printed or raised)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + osp.basename(path)[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    relpath = osp.relpath(path, osp.join(ROOT, 'tools'))[:-3]
+    module = load_tool(relpath)
     try:
         status = module.main(argv)
         text = ''
