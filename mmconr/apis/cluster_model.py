@@ -18,10 +18,10 @@ from PIL import Image
 from mmconr import registry as mmconr_registry
 from mmconr.clustering import assign_to_centroids
 from mmconr.clustering.features import batch_target_features
-from mmconr.clustering.saved import (SavedClustering, file_sha256,
-                                     load_clustering)
+from mmconr.clustering.saved import SavedClustering, load_clustering
 from mmconr.utils import register_all_modules
 from mmconr.utils.config import ConfigLike, load_config
+from mmconr.utils.io import file_sha256
 from .clustering import Clustering, describe
 from .inference import feature_loader_key, init_model
 

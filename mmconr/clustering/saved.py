@@ -18,7 +18,6 @@ missing or extra tensor, shapes that disagree with K and D, ids that repeat,
 non-finite centroids, metadata that is not what :func:`save_clustering`
 writes.
 """
-import hashlib
 import json
 import os.path as osp
 from typing import NamedTuple, Optional
@@ -28,7 +27,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from mmconr.utils.io import atomic_open
+from mmconr.utils.io import atomic_open, file_sha256
 from mmconr.version import __version__
 
 FORMAT = 'mmconr-clustering'
@@ -59,14 +58,6 @@ class SavedClustering(NamedTuple):
     @property
     def feature_dim(self) -> int:
         return self.centroids.shape[1]
-
-
-def file_sha256(path: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def config_json(config: dict) -> str:

@@ -1,10 +1,11 @@
 """Checkpoints for others to use: the weights without the training state,
 and the backbone alone (e.g. for mmpretrain's linear probe)."""
-import hashlib
 from collections import OrderedDict
 from typing import Dict
 
 import torch
+
+from mmconr.utils.io import file_sha256
 
 # where each network's backbone sits in a ConNR-style model's state_dict
 BACKBONE_PREFIXES = {
@@ -59,8 +60,4 @@ def backbone_weights(checkpoint, network: str = 'online') -> dict:
 def sha256_prefix(path: str, length: int = 8) -> str:
     """The first ``length`` hex digits of the file's SHA-256 (the
     OpenMMLab convention for published file names)."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()[:length]
+    return file_sha256(path)[:length]

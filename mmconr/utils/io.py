@@ -1,5 +1,6 @@
 """Files written whole or not at all."""
 import contextlib
+import hashlib
 import os
 import os.path as osp
 import tempfile
@@ -29,3 +30,12 @@ def atomic_open(path: str, mode: str = 'w', **open_kwargs):
         if osp.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """The hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()

@@ -8,8 +8,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from mmconr.clustering.saved import (FORMAT, file_sha256, load_clustering,
-                                     save_clustering)
+from mmconr.clustering.saved import FORMAT, load_clustering, save_clustering
+from mmconr.utils.io import file_sha256
 
 CONFIG = dict(model=dict(type='ConNR', neck=dict(out_channels=4)),
               test_dataloader=dict(dataset=dict(pipeline=[])))
