@@ -3,6 +3,7 @@ continuing from one shared checkpoint), score each, and the paired gain of
 B over A with a 95 % interval (:func:`compare_configs`,
 ``tools/analysis_tools/compare_runs.py``)."""
 import csv
+import hashlib
 import json
 import os
 import os.path as osp
@@ -10,12 +11,13 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 from scipy import stats
 
 from mmconr.utils.checkpoint import load_checkpoint_file
 from mmconr.utils.config import ConfigLike, load_config
-from mmconr.utils.io import atomic_open
+from mmconr.utils.io import atomic_open, file_sha256
 
 METRICS = ('NMI', 'ACC', 'ARI')
 
@@ -58,18 +60,43 @@ def seeded_start(checkpoint: str, seed: int, out_file: str) -> str:
     return out_file
 
 
+def run_key(cfg, load_from: Optional[str]) -> str:
+    """What decides a run: the full config (after overrides, seed and
+    epochs) and the bytes of the checkpoint it continues from."""
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+    digest = hashlib.sha256(text.encode())
+    if load_from is not None:
+        digest.update(file_sha256(load_from).encode())
+    return digest.hexdigest()
+
+
 def train_and_score(config: ConfigLike, seed: int, work_dir: str,
                     load_from: Optional[str] = None,
                     epochs: Optional[int] = None,
-                    cfg_options: Optional[dict] = None) -> Dict[str, float]:
+                    cfg_options: Optional[dict] = None,
+                    reuse: bool = True) -> Dict[str, float]:
     """Train ``config`` with ``seed`` (continuing from ``load_from``), then
     its test loop: NMI / ACC / ARI (percent), also written to
-    ``work_dir/result.json``."""
+    ``work_dir/result.json`` with the run's :func:`run_key`.
+
+    With ``reuse``, a ``result.json`` already in ``work_dir`` whose key
+    equals this run's is returned without training again (an interrupted
+    or extended comparison picks up where it was); any other one is
+    trained over."""
     cfg = load_config(config, cfg_options)
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=int(seed))
     cfg.work_dir = work_dir
     if epochs is not None:
         cfg.train_cfg['max_epochs'] = epochs
+    key = run_key(cfg, load_from)
+    done = osp.join(work_dir, 'result.json')
+    if reuse and osp.isfile(done):
+        with open(done) as f:
+            previous = json.load(f)
+        if previous.get('key') == key:
+            print_log(f'{config} seed {seed}: reusing {done}',
+                      logger='current')
+            return {k: previous[k] for k in ('seed', *METRICS)}
     if load_from is not None:
         cfg.load_from = seeded_start(load_from, seed,
                                      osp.join(work_dir, 'start.pth'))
@@ -83,42 +110,70 @@ def train_and_score(config: ConfigLike, seed: int, work_dir: str,
         raise ValueError(f'the test loop of {config} gave no {missing}: '
                          'comparing needs a labelled test set')
     result = dict(seed=int(seed), **{m: scores[m] for m in METRICS})
-    with atomic_open(osp.join(work_dir, 'result.json'), 'w') as f:
-        json.dump(result, f, indent=2)
+    with atomic_open(done, 'w') as f:
+        json.dump(dict(result, key=key), f, indent=2)
     return result
 
 
-def compare_configs(config_a: ConfigLike, config_b: ConfigLike,
+def config_names(configs: Sequence[ConfigLike]) -> List[str]:
+    """A short distinct name per config: its file stem (``_2``, ``_3`` …
+    appended where stems repeat)."""
+    names: List[str] = []
+    for i, config in enumerate(configs):
+        stem = (osp.splitext(osp.basename(config))[0]
+                if isinstance(config, str) else f'config{i}')
+        name, n = stem, 1
+        while name in names:
+            n += 1
+            name = f'{stem}_{n}'
+        names.append(name)
+    return names
+
+
+def compare_configs(configs: Sequence[ConfigLike],
                     seeds: Sequence[int], out_dir: str,
                     load_from: Optional[str] = None,
                     epochs: Optional[int] = None,
-                    cfg_options: Optional[dict] = None) -> dict:
-    """Every seed of A and of B (``out_dir/A/seed_S``, ``out_dir/B/...``),
-    then ``runs.csv`` (one row per run) and ``summary.json`` (per metric:
-    :class:`PairedGain` of B over A)."""
+                    cfg_options: Optional[dict] = None,
+                    reuse: bool = True) -> dict:
+    """Every seed of every config (``out_dir/NAME/seed_S``, names from
+    :func:`config_names`), then ``runs.csv`` (one row per run) and
+    ``summary.json``: per config after the first and per metric, the
+    :class:`PairedGain` over the first config (the baseline)."""
+    if len(configs) < 2:
+        raise ValueError('compare needs a baseline config and at least one '
+                         f'more, got {len(configs)}')
     if len(set(seeds)) != len(seeds) or len(seeds) < 2:
         raise ValueError(f'seeds must be at least two distinct values, got '
                          f'{list(seeds)}')
+    names = config_names(configs)
     rows: List[dict] = []
     for seed in seeds:
-        for name, config in (('A', config_a), ('B', config_b)):
+        for name, config in zip(names, configs):
             work_dir = osp.join(out_dir, name, f'seed_{seed}')
             result = train_and_score(config, seed, work_dir, load_from,
-                                     epochs, cfg_options)
+                                     epochs, cfg_options, reuse)
             rows.append(dict(config=name, path=str(config), **result))
     with atomic_open(osp.join(out_dir, 'runs.csv'), 'w', newline='') as f:
         writer = csv.DictWriter(f, ['config', 'path', 'seed', *METRICS])
         writer.writeheader()
         writer.writerows(rows)
-    summary = {}
-    for metric in METRICS:
-        a = [r[metric] for r in rows if r['config'] == 'A']
-        b = [r[metric] for r in rows if r['config'] == 'B']
-        summary[metric] = paired_gain(a, b)._asdict()
+
+    def scores(name, metric):
+        return [r[metric] for r in rows if r['config'] == name]
+
+    gains = {
+        name: {m: paired_gain(scores(names[0], m), scores(name, m))._asdict()
+               for m in METRICS}
+        for name in names[1:]
+    }
+    summary = dict(baseline=names[0],
+                   configs={n: str(c) for n, c in zip(names, configs)},
+                   seeds=list(seeds), load_from=load_from, epochs=epochs,
+                   cfg_options=cfg_options, gains=gains)
     with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:
-        json.dump(dict(A=str(config_a), B=str(config_b), seeds=list(seeds),
-                       load_from=load_from, metrics=summary), f, indent=2)
-    return dict(rows=rows, summary=summary)
+        json.dump(summary, f, indent=2, default=str)
+    return dict(rows=rows, names=names, summary=summary)
 
 
 def gain_line(summary: dict) -> str:

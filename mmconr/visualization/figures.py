@@ -248,30 +248,35 @@ def views_figure(rows: Sequence[Sequence[np.ndarray]],
 
 
 def comparison_figure(scores: Dict[str, Dict[str, Sequence[float]]],
-                      out_file: str, names: Sequence[str] = ('A', 'B'),
-                      title: str = '') -> str:
-    """One panel per metric: every seed's score of A and of B (a line joins
-    the two runs of a seed), and each side's mean ± std.
+                      out_file: str, title: str = '') -> str:
+    """One panel per metric: every seed's score under each config (a line
+    joins the runs of a seed), and each config's mean ± std; the panel's
+    title gives the mean gain of the last config over the first.
 
     Args:
-        scores: {metric: {'A': per-seed scores, 'B': per-seed scores}}.
+        scores: {metric: {config name: per-seed scores}}, the configs in
+            the same order and the seeds in the same order everywhere.
     """
-    fig = Figure(figsize=(3.2 * len(scores), 3.4), dpi=100)
-    for i, (metric, sides) in enumerate(scores.items()):
+    num_configs = len(next(iter(scores.values())))
+    fig = Figure(figsize=(max(3.2, 1.1 * num_configs) * len(scores), 3.6),
+                 dpi=100)
+    for i, (metric, configs) in enumerate(scores.items()):
         ax = fig.add_subplot(1, len(scores), i + 1)
-        a, b = np.asarray(sides['A'], float), np.asarray(sides['B'], float)
-        for y0, y1 in zip(a, b):
-            ax.plot([0, 1], [y0, y1], '-', color='0.7', lw=1, zorder=1)
-        ax.scatter(np.zeros_like(a), a, s=16, zorder=2)
-        ax.scatter(np.ones_like(b), b, s=16, zorder=2)
-        for x, v in ((0, a), (1, b)):
-            ax.errorbar(x + 0.12, v.mean(), yerr=v.std(ddof=1) if v.size > 1
+        names = list(configs)
+        values = np.array([configs[n] for n in names], float)  # (C, S)
+        xs = np.arange(len(names))
+        for seed_scores in values.T:
+            ax.plot(xs, seed_scores, '-', color='0.7', lw=1, zorder=1)
+        for x, v in zip(xs, values):
+            ax.scatter(np.full_like(v, x), v, s=16, zorder=2)
+            ax.errorbar(x + 0.15, v.mean(), yerr=v.std(ddof=1) if v.size > 1
                         else 0, fmt='s', color='k', ms=4, capsize=3,
                         zorder=3)
-        ax.set_xticks([0, 1], list(names), fontsize=8)
-        ax.set_xlim(-0.4, 1.4)
-        ax.set_title(f'{metric}: B - A = {(b - a).mean():+.2f}',
-                     fontsize=9)
+        ax.set_xticks(xs, names, fontsize=7, rotation=20, ha='right')
+        ax.set_xlim(-0.4, len(names) - 0.6)
+        gain = (values[-1] - values[0]).mean()
+        ax.set_title(f'{metric}: {names[-1]} - {names[0]} = {gain:+.2f}',
+                     fontsize=8)
         ax.grid(alpha=0.3, axis='y')
     if title:
         fig.suptitle(title, fontsize=9)

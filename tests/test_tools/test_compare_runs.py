@@ -68,7 +68,8 @@ def test_table_equals_the_runs_and_their_logs(configs, tmp_path, capsys):
     with open(out / 'runs.csv') as f:
         rows = list(csv.DictReader(f))
     assert [(r['config'], r['seed']) for r in rows] == [
-        ('A', '0'), ('B', '0'), ('A', '1'), ('B', '1')]
+        ('byol_tiny', '0'), ('connr_tiny', '0'), ('byol_tiny', '1'),
+        ('connr_tiny', '1')]
     for row in rows:
         work_dir = out / row['config'] / f'seed_{row["seed"]}'
         # the test loop's line in the run's own log
@@ -78,19 +79,63 @@ def test_table_equals_the_runs_and_their_logs(configs, tmp_path, capsys):
             logged = float(re.search(rf'clustering/{metric}: ([\d.]+)',
                                      line).group(1))
             assert float(row[metric]) == pytest.approx(logged, abs=1e-4)
-        assert ('group-aware stage starts' in log) == (row['config'] == 'B')
-    summary = json.loads((out / 'summary.json').read_text())['metrics']
+        assert ('group-aware stage starts' in log) == (row['config'] ==
+                                                       'connr_tiny')
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['baseline'] == 'byol_tiny'
+    gains = summary['gains']['connr_tiny']
     for metric in ('NMI', 'ACC', 'ARI'):
-        a = [float(r[metric]) for r in rows if r['config'] == 'A']
-        b = [float(r[metric]) for r in rows if r['config'] == 'B']
-        assert summary[metric]['gain'] == pytest.approx(np.mean(b) -
-                                                        np.mean(a))
+        a = [float(r[metric]) for r in rows if r['config'] == 'byol_tiny']
+        b = [float(r[metric]) for r in rows if r['config'] == 'connr_tiny']
+        assert gains[metric]['gain'] == pytest.approx(np.mean(b) - np.mean(a))
+        # the printed table's mean ± std row
+        assert f'{np.mean(b):.2f} ± {np.std(b, ddof=1):.2f}' in lines[-3]
+    assert lines[-2] == 'connr_tiny - byol_tiny:'
     assert lines[-1].startswith(
-        f'nmi_gain={summary["NMI"]["gain"]:+.2f} '
-        f'acc_gain={summary["ACC"]["gain"]:+.2f} '
-        f'ari_gain={summary["ARI"]["gain"]:+.2f} (95% CI nmi [')
+        f'nmi_gain={gains["NMI"]["gain"]:+.2f} '
+        f'acc_gain={gains["ACC"]["gain"]:+.2f} '
+        f'ari_gain={gains["ARI"]["gain"]:+.2f} (95% CI nmi [')
     assert (out / 'compare.png').read_bytes()[:4] == b'\x89PNG'
     assert result['summary'] == summary
+
+    # run again with one more config: the four runs are reused, not
+    # retrained (their logs stay the only ones), the third one is trained
+    third = tmp_path / 'connr_k4.py'
+    third.write_text(f'_base_ = [{connr!r}]\n'
+                     'model = dict(neighborhood=dict(k=4, k1=5))\n')
+    again = tool().compare(tool().parse_args(
+        [byol, connr, str(third), '--seeds', '0', '1', '--out', str(out)]))
+    assert again['rows'][:2] == result['rows'][:2]
+    assert len(list((out / 'byol_tiny' / 'seed_0').rglob('*.log'))) == 1
+    assert (out / 'connr_k4' / 'seed_1' / 'result.json').is_file()
+    assert set(again['summary']['gains']) == {'connr_tiny', 'connr_k4'}
+
+
+def test_a_result_is_reused_only_for_the_same_run(configs, tmp_path):
+    from mmconr.apis.compare import run_key
+    from mmconr.utils.config import load_config
+    byol, connr = configs
+    ckpt = tmp_path / 'a.pth'
+    ckpt.write_bytes(b'one')
+    key = run_key(load_config(connr), str(ckpt))
+    assert run_key(load_config(connr), str(ckpt)) == key
+    assert run_key(load_config(byol), str(ckpt)) != key
+    assert run_key(load_config(connr, {'model.neighborhood.k': 4}),
+                   str(ckpt)) != key
+    assert run_key(load_config(connr), None) != key
+    ckpt.write_bytes(b'two')  # another warm-up under the same name
+    assert run_key(load_config(connr), str(ckpt)) != key
+
+    # a result.json of another run is trained over, not returned
+    from mmconr.apis.compare import train_and_score
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    stale = dict(seed=0, NMI=-1.0, ACC=-1.0, ARI=-1.0, key='another run')
+    (work_dir / 'result.json').write_text(json.dumps(stale))
+    result = train_and_score(byol, 0, str(work_dir), epochs=1)
+    assert result['NMI'] >= 0
+    saved = json.loads((work_dir / 'result.json').read_text())
+    assert saved['NMI'] == result['NMI'] and saved['key'] != 'another run'
 
 
 def test_continuations_of_one_checkpoint_differ_per_seed(configs, tmp_path):
