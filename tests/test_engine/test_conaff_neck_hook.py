@@ -174,3 +174,40 @@ def test_dropping_group_lr_mult_keeps_the_auto_scaled_lr(monkeypatch):
     runner.epoch = 1
     hook.before_train_epoch(runner)
     assert lrs(runner) == pytest.approx([0.4, 0.4])
+
+
+@pytest.mark.parametrize('batch, num_clusters, k, warns', [
+    (64, 10, 10, True),  # 10 > 0.75 x 6.4
+    (64, 10, 4, False),  # 4 <= 4.8
+    (64, 10, 5, True),  # 5 > 4.8
+    (512, 10, 10, False),  # the paper's setting
+])
+def test_conaff_neck_warns_when_k_exceeds_the_batch_share(
+        batch, num_clusters, k, warns):
+    """Before training: k against the global batch's share of one of the
+    config's num_clusters clusters, B / K."""
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+
+    from mmconr.engine.hooks import ConAffNeckHook
+    from mmconr.models import ConAffNeighborhood
+
+    class Model:
+        neighborhood = ConAffNeighborhood(k=k, k1=k, k2=2)
+
+        def set_group_stage(self, on):
+            pass
+
+    logged = []
+    logger = MMLogger.get_instance('test_k_warning')
+    runner = SimpleNamespace(
+        cfg=Config(dict(num_clusters=num_clusters)), model=Model(),
+        max_epochs=10, train_dataloader=SimpleNamespace(batch_size=batch),
+        logger=SimpleNamespace(warning=logged.append, info=logger.info))
+    ConAffNeckHook(start_epoch=1).before_train(runner)
+    assert bool(logged) == warns
+    if warns:
+        assert f'k={k} ' in logged[0] and f'B={batch} ' in logged[0]
+        assert f'K={num_clusters} ' in logged[0]

@@ -6,6 +6,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmpretrain.utils import get_ori_model
 
+from mmconr.models.neighborhoods.sizing import neighborhood_size_problem
 from mmconr.registry import HOOKS
 from ..runner_utils import (auto_scale_ratio, naming_keys, read_config_keys,
                             restart_workers, set_pipeline)
@@ -20,6 +21,11 @@ class ConAffNeckHook(Hook):
     ``start_epoch`` on the optional ``stage2_pipeline`` replaces the train
     pipeline (e.g. the official RandomResizedCrop scale (0.45, 1)), also with
     persistent dataloader workers.
+
+    Before training it warns when the neighbourhood size ``k`` exceeds
+    what the global batch holds of one of the config's ``num_clusters``
+    clusters (:func:`mmconr.models.neighborhoods.sizing.
+    neighborhood_size_problem`).
 
     ``lr_mult`` scales the learning rate of every parameter group once, at
     the start of epoch ``start_epoch`` (the official ConNR stage uses 0.1).
@@ -107,6 +113,13 @@ class ConAffNeckHook(Hook):
                 f'{loader.batch_size} x {get_world_size()} processes) is '
                 f'smaller than the neighbourhood needs ({neighborhood}); '
                 'increase train_dataloader.batch_size or reduce k / k1')
+        num_clusters = runner.cfg.get('num_clusters')
+        k = getattr(neighborhood, 'k', None)
+        if isinstance(num_clusters, int) and isinstance(k, int):
+            problem = neighborhood_size_problem(k, global_batch,
+                                                num_clusters)
+            if problem:
+                runner.logger.warning(f'ConAffNeckHook: {problem}')
 
     def before_train_epoch(self, runner) -> None:
         in_group_stage = runner.epoch >= self.start_epoch

@@ -1,0 +1,66 @@
+"""How large a neighbourhood a batch can fill from one cluster.
+
+A batch of ``B`` samples drawn from ``K`` balanced clusters holds about
+``B / K`` samples of each (the anchor included). A neighbourhood of ``k``
+samples larger than that must take members of other clusters, and the
+group-aware loss then pulls clusters together: on the digits study
+(docs/demo.md) ConNR with k = 1.6 x B / K lost to BYOL on every seed, and
+with k = 0.6 x B / K gained over it. :func:`neighborhood_size_problem`
+warns above :data:`MAX_SHARE` x B / K; :func:`suggest_neighborhood` picks
+k, k1 and k2 within it (at most the paper's 10 / 10 / 2).
+"""
+import math
+from typing import Dict, Optional
+
+# the largest k / (B / K) a neighbourhood is allowed without a warning
+MAX_SHARE = 0.75
+# the paper's neighbourhood (§4.2), the most suggest_neighborhood gives
+PAPER_K, PAPER_K1, PAPER_K2 = 10, 10, 2
+
+
+def samples_per_cluster(batch_size: int, num_clusters: int) -> float:
+    """``B / K``: the expected number of a cluster's samples in a batch
+    (the anchor included) when clusters are balanced."""
+    for name, value in (('batch_size', batch_size),
+                        ('num_clusters', num_clusters)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f'{name} must be a positive integer, got '
+                             f'{value!r}')
+    return batch_size / num_clusters
+
+
+def neighborhood_size_problem(k: int,
+                              batch_size: int,
+                              num_clusters: int,
+                              max_share: float = MAX_SHARE) -> Optional[str]:
+    """None if ``k <= max_share * B / K``; otherwise what is wrong and what
+    to change, naming k, B and K."""
+    per_cluster = samples_per_cluster(batch_size, num_clusters)
+    if k <= max_share * per_cluster:
+        return None
+    suggested = suggest_neighborhood(batch_size, num_clusters, max_share)
+    need_batch = math.ceil(k * num_clusters / max_share)
+    return (f'the neighbourhood size k={k} exceeds {max_share:g} x the '
+            f'{per_cluster:.1f} samples of a cluster that a global batch of '
+            f'B={batch_size} holds for K={num_clusters} clusters: most '
+            'neighbourhoods must mix clusters, and the group-aware loss '
+            'then pulls clusters together (ConNR fell below BYOL in this '
+            'setting on the digits study, docs/demo.md). Use k <= '
+            f'{math.floor(max_share * per_cluster)} (e.g. '
+            f"k/k1/k2 = {suggested['k']}/{suggested['k1']}/"
+            f"{suggested['k2']}) or a global batch of at least {need_batch}")
+
+
+def suggest_neighborhood(batch_size: int,
+                         num_clusters: int,
+                         max_share: float = MAX_SHARE) -> Dict[str, int]:
+    """``k`` = the largest size within ``max_share * B / K`` (at least 1, at
+    most the paper's 10), ``k1 = min(k + 1, 10)`` first-order neighbours and
+    ``k2 = 2`` (1 when ``k1 < 4``) for the propagation: 10 / 10 / 2 (the
+    paper's) for the paper's batch of 512 and 10 clusters, 4 / 5 / 2 for a
+    batch of 64 and 10 clusters."""
+    per_cluster = samples_per_cluster(batch_size, num_clusters)
+    k = max(1, min(PAPER_K, math.floor(max_share * per_cluster)))
+    k1 = min(k + 1, PAPER_K1, batch_size)
+    k2 = min(PAPER_K2 if k1 >= 4 else 1, k1)
+    return dict(k=k, k1=k1, k2=k2)
