@@ -2,7 +2,7 @@
 
     python tools/cluster_images.py FOLDER --num-clusters K|auto --out DIR
         [--k-range 2:30] [--config CFG] [--checkpoint CKPT] [--epochs N]
-        [--img-size S] ...
+        [--img-size S] [--neighbors k [k1 k2]] ...
 
 Without --checkpoint, ConNR is trained on the folder first (default config
 configs/custom/byol_conr_folder.py; logs and checkpoints in DIR/train);
@@ -49,6 +49,12 @@ def parse_args(argv=None):
                         help="with '--num-clusters auto' and training: K of "
                         "the training's per-epoch k-means (default 10, "
                         'brought into the range)')
+    parser.add_argument('--neighbors', type=int, nargs='+',
+                        metavar='K', help='the neighbourhood: k, or k k1 '
+                        'k2 (default: chosen from the batch and K so that '
+                        'k stays within the images a batch holds of one '
+                        'cluster; the paper\'s 10 10 2 at batch 512 and '
+                        'K 10)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--config', help='config (default: '
                         'configs/custom/byol_conr_folder.py)')
@@ -98,7 +104,8 @@ def run(args) -> None:
         device=args.device,
         cfg_options=args.cfg_options,
         k_range=parse_k_range(args.k_range) if args.k_range else None,
-        train_clusters=args.train_clusters)
+        train_clusters=args.train_clusters,
+        neighbors=args.neighbors)
     print('\n'.join(format_summary(result.summary)))
     print(f'written to {args.out}: assignments.csv, clustering.safetensors, '
           'clusters/, report/index.html, summary.json')

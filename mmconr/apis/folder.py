@@ -5,7 +5,7 @@ import csv
 import os
 import os.path as osp
 import tempfile
-from typing import List, NamedTuple, Optional, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -129,7 +129,9 @@ def cluster_folder(folder: str,
                    device: Optional[str] = None,
                    cfg_options: Optional[dict] = None,
                    k_range: Optional[Tuple[int, int]] = None,
-                   train_clusters: Optional[int] = None) -> FolderClustering:
+                   train_clusters: Optional[int] = None,
+                   neighbors: Optional[Sequence[int]] = None
+                   ) -> FolderClustering:
     """Cluster every readable image under ``folder`` into ``num_clusters``.
 
     Without ``checkpoint`` ConNR is first trained on the folder (logs and
@@ -137,7 +139,11 @@ def cluster_folder(folder: str,
     embedded. ``num_clusters='auto'`` chooses K in ``k_range`` (default
     2..30) on the embedded features (``k_selection.png`` / ``.csv``); the
     training then runs its per-epoch k-means with ``train_clusters``
-    (default: 10 brought into the range). Writes into ``out_dir``:
+    (default: 10 brought into the range). The neighbourhood is
+    ``neighbors`` (``(k,)`` or ``(k, k1, k2)``) or, for the default
+    config, chosen from the batch and the training's K
+    (:func:`mmconr.utils.config_surgery.folder_config`). Writes into
+    ``out_dir``:
     ``assignments.csv`` (path relative to the folder, cluster, distance to
     the centroid, boundary ratio), ``clustering.safetensors`` (the
     centroids and where they came from, for
@@ -158,7 +164,7 @@ def cluster_folder(folder: str,
     cfg = folder_config(folder, fit_clusters, config,
                         osp.join(out_dir, 'train'), img_size, epochs,
                         batch_size, num_workers, max_images, labels_from,
-                        cfg_options)
+                        cfg_options, neighbors)
     if auto:
         allow_any_num_clusters(cfg)
     loader = folder_loader(cfg)

@@ -4,12 +4,14 @@ the folder can be trained on (``tools/cluster_images.py``,
 :func:`mmconr.apis.cluster_folder`)."""
 import logging
 import os.path as osp
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmconr.clustering import check_num_clusters
+from mmconr.models.neighborhoods import (neighborhood_from_k,
+                                         suggest_neighborhood)
 from mmconr.registry import MODELS
 from .config import ConfigLike, hook_arg, load_config, set_hook_arg
 from .paths import find_shipped, shipped_path
@@ -123,16 +125,26 @@ def folder_config(folder: str,
                   num_workers: Optional[int] = None,
                   max_images: Optional[int] = None,
                   labels_from: str = 'none',
-                  cfg_options: Optional[dict] = None) -> Config:
+                  cfg_options: Optional[dict] = None,
+                  neighbors: Optional[Sequence[int]] = None) -> Config:
     """``config`` (default ``configs/custom/byol_conr_folder.py``) pointed
     at ``folder`` with K = ``num_clusters``; ``cfg_options`` are applied
-    last."""
+    last.
+
+    ``neighbors``: the neighbourhood's ``(k,)`` or ``(k, k1, k2)`` (k1 and
+    k2 from k by :func:`~mmconr.models.neighborhoods.neighborhood_from_k`
+    when only k is given). Without it the default config's ConAff
+    neighbourhood is chosen from the global batch and K by
+    :func:`~mmconr.models.neighborhoods.suggest_neighborhood`, so that k
+    stays within the samples a batch holds of one cluster; a config given
+    keeps its own.
+    """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder not found: {folder}')
     check_num_clusters(num_clusters)
-    config = config or DEFAULT_FOLDER_CONFIG or shipped_path(
+    path = config or DEFAULT_FOLDER_CONFIG or shipped_path(
         DEFAULT_FOLDER_CONFIG_NAME)
-    cfg = load_config(config)
+    cfg = load_config(path)
     found = False
     for loader in loader_cfgs(cfg):
         dataset = loader['dataset']
@@ -146,7 +158,7 @@ def folder_config(folder: str,
             if num_workers == 0:
                 loader['persistent_workers'] = False
     if not found:
-        name = config if isinstance(config, str) else 'the config'
+        name = path if isinstance(path, str) else 'the config'
         raise ValueError(
             f'{name} has no {FOLDER_DATASET} dataset; use a config like '
             f'{DEFAULT_FOLDER_CONFIG_NAME}')
@@ -163,11 +175,47 @@ def folder_config(folder: str,
         set_epochs(cfg, epochs)
     if batch_size is not None:
         cfg.train_dataloader['batch_size'] = batch_size
+    set_neighborhood(cfg, num_clusters, neighbors, chosen=config is None)
     if work_dir is not None:
         cfg.work_dir = work_dir
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def set_neighborhood(cfg: Config, num_clusters: int,
+                     neighbors: Optional[Sequence[int]],
+                     chosen: bool) -> None:
+    """The model's neighbourhood sizes from ``neighbors`` (``(k,)`` or
+    ``(k, k1, k2)``) or, with ``chosen``, from the global batch and K."""
+    neighborhood = cfg.model.get('neighborhood')
+    if neighborhood is None or (neighbors is None and not chosen):
+        if neighbors is not None:
+            raise ValueError('neighbors was given, but the config\'s model '
+                             'has no neighborhood')
+        return
+    batch = cfg.get('global_batch_size') or cfg.train_dataloader.batch_size
+    if neighbors is not None:
+        neighbors = [int(v) for v in neighbors]
+        if len(neighbors) not in (1, 3) or min(neighbors) < 1:
+            raise ValueError('neighbors must be k or k k1 k2, positive '
+                             f'integers; got {neighbors}')
+        sizes = (neighborhood_from_k(neighbors[0], batch)
+                 if len(neighbors) == 1 else dict(
+                     zip(('k', 'k1', 'k2'), neighbors)))
+        how = 'as given'
+    elif neighborhood.get('type') == 'ConAffNeighborhood':
+        sizes = suggest_neighborhood(batch, num_clusters)
+        how = (f'for a global batch of {batch} and K={num_clusters} '
+               '(k within the samples a batch holds of one cluster)')
+    else:
+        return
+    if neighborhood.get('type') != 'ConAffNeighborhood':
+        sizes = dict(k=sizes['k'])  # a local neighbourhood has k only
+    neighborhood.update(sizes)
+    print_log('neighbourhood ' + '/'.join(f'{n}={v}' for n, v in
+                                          sizes.items()) + f' {how}',
+              logger='current')
 
 
 def allow_any_num_clusters(cfg: Config) -> None:

@@ -69,3 +69,37 @@ def test_folder_config_points_every_folder_dataset(tmp_path):
     with pytest.raises(ValueError, match='has no UnlabeledImageFolder'):
         folder_config(str(tmp_path), 3,
                       config='configs/demo/byol_conr_digits.py')
+
+
+def test_folder_config_chooses_the_neighborhood_from_batch_and_k(tmp_path):
+    folder = str(tmp_path)
+    # the default config's batch of 256: 25.6 images of each of 10
+    # clusters, the paper's 10/10/2 fits
+    cfg = folder_config(folder, 10)
+    assert cfg.model.neighborhood.type == 'ConAffNeighborhood'
+    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
+            cfg.model.neighborhood.k2) == (10, 10, 2)
+    # batch 64 and 10 clusters: 6.4 per cluster, k <= 0.75 x 6.4
+    cfg = folder_config(folder, 10, batch_size=64)
+    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
+            cfg.model.neighborhood.k2) == (4, 5, 2)
+    # 30 clusters at 256: 8.5 per cluster
+    assert folder_config(folder, 30).model.neighborhood.k == 6
+    # given: k alone (k1, k2 follow it), or all three
+    cfg = folder_config(folder, 10, batch_size=64, neighbors=[2])
+    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
+            cfg.model.neighborhood.k2) == (2, 3, 1)
+    cfg = folder_config(folder, 10, neighbors=[7, 8, 3])
+    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
+            cfg.model.neighborhood.k2) == (7, 8, 3)
+    # and cfg_options still come last
+    cfg = folder_config(folder, 10, batch_size=64,
+                        cfg_options={'model.neighborhood.k': 3})
+    assert cfg.model.neighborhood.k == 3
+    with pytest.raises(ValueError, match='k or k k1 k2'):
+        folder_config(folder, 10, neighbors=[4, 5])
+    # a config of the user's keeps its neighbourhood unless told
+    from mmconr.utils.paths import shipped_path
+    own = shipped_path('configs/custom/byol_conr_folder.py')
+    cfg = folder_config(folder, 10, config=own, batch_size=64)
+    assert cfg.model.neighborhood.k == 10

@@ -11,13 +11,14 @@ from .conaff import SPARSE_MIN_BATCH, conaff_neighbors
 from .dense import conaff_affinity, local_neighbors
 from .modules import ConAffNeighborhood, LocalNeighborhood
 from .purity import neighbor_purity
-from .sizing import MAX_SHARE, neighborhood_size_problem, suggest_neighborhood
+from .sizing import (MAX_SHARE, neighborhood_from_k, neighborhood_size_problem,
+                     suggest_neighborhood)
 from .topk import cosine_knn, gram_topk, ordered_topk
 
 __all__ = [
     'check_args', 'check_feats', 'SPARSE_MIN_BATCH', 'conaff_neighbors',
     'conaff_affinity', 'local_neighbors', 'ConAffNeighborhood',
     'LocalNeighborhood', 'neighbor_purity', 'cosine_knn', 'gram_topk',
-    'ordered_topk', 'MAX_SHARE', 'neighborhood_size_problem',
-    'suggest_neighborhood'
+    'ordered_topk', 'MAX_SHARE', 'neighborhood_from_k',
+    'neighborhood_size_problem', 'suggest_neighborhood'
 ]

@@ -51,16 +51,20 @@ def neighborhood_size_problem(k: int,
             f"{suggested['k2']}) or a global batch of at least {need_batch}")
 
 
+def neighborhood_from_k(k: int, batch_size: int) -> Dict[str, int]:
+    """k, ``k1 = min(k + 1, 10)`` first-order neighbours (at most the
+    batch) and ``k2 = 2`` (1 when ``k1 < 4``) for the propagation."""
+    k1 = min(k + 1, PAPER_K1, batch_size)
+    return dict(k=k, k1=k1, k2=min(PAPER_K2 if k1 >= 4 else 1, k1))
+
+
 def suggest_neighborhood(batch_size: int,
                          num_clusters: int,
                          max_share: float = MAX_SHARE) -> Dict[str, int]:
     """``k`` = the largest size within ``max_share * B / K`` (at least 1, at
-    most the paper's 10), ``k1 = min(k + 1, 10)`` first-order neighbours and
-    ``k2 = 2`` (1 when ``k1 < 4``) for the propagation: 10 / 10 / 2 (the
-    paper's) for the paper's batch of 512 and 10 clusters, 4 / 5 / 2 for a
-    batch of 64 and 10 clusters."""
+    most the paper's 10) and its k1, k2 (:func:`neighborhood_from_k`): 10 /
+    10 / 2 (the paper's) for the paper's batch of 512 and 10 clusters, 4 /
+    5 / 2 for a batch of 64 and 10 clusters."""
     per_cluster = samples_per_cluster(batch_size, num_clusters)
     k = max(1, min(PAPER_K, math.floor(max_share * per_cluster)))
-    k1 = min(k + 1, PAPER_K1, batch_size)
-    k2 = min(PAPER_K2 if k1 >= 4 else 1, k1)
-    return dict(k=k, k1=k1, k2=k2)
+    return neighborhood_from_k(k, batch_size)
