@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from scipy import stats
 
 from .images import image_grid
 
@@ -53,30 +54,39 @@ def _image_figure(grid: np.ndarray, out_file: str, title: str = '',
     return _save(fig, out_file)
 
 
-def purity_plot(ks: Sequence[int],
-                curves: Dict[str, np.ndarray],
-                out_file: str,
-                title: str = '',
-                upper_bound: Optional[np.ndarray] = None) -> str:
-    """Neighbourhood purity against K (paper Fig. 2): one line per
-    neighbourhood, the mean over batches with a +-1 std band; optionally
-    the best possible purity (dashed)."""
-    fig = Figure(figsize=(5.5, 4), dpi=120)
-    ax = fig.add_subplot()
-    if upper_bound is not None:
-        ax.plot(ks, 100 * np.asarray(upper_bound, float).mean(axis=0),
-                '--', color='grey', label='best possible (class sizes)')
-    for (name, values), marker in zip(curves.items(), 'osd^v'):
-        values = 100 * np.asarray(values, dtype=float)
-        mean, std = values.mean(axis=0), values.std(axis=0)
-        ax.plot(ks, mean, marker=marker, label=name)
-        ax.fill_between(ks, mean - std, mean + std, alpha=0.2)
-    ax.set_xlabel('K (neighbours per sample)')
-    ax.set_ylabel('neighbourhood purity (%)')
-    ax.grid(alpha=0.3)
-    ax.legend()
+def purity_plot(panels: List[dict], out_file: str, title: str = '') -> str:
+    """Neighbourhood purity against K (paper Fig. 2), a panel per setting
+    (e.g. batch size): one line per neighbourhood, the mean over batches
+    with its 95 % t interval as a band, and optionally the best possible
+    purity (dashed).
+
+    Args:
+        panels: ``dict(ks=..., curves={name: (batches, len(ks)) percent},
+            upper_bound=optional (batches, len(ks)), title=optional)``.
+    """
+    fig = Figure(figsize=(4.6 * len(panels), 4), dpi=120)
+    for i, panel in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        ks = panel['ks']
+        if panel.get('upper_bound') is not None:
+            ax.plot(ks, np.asarray(panel['upper_bound'], float).mean(axis=0),
+                    '--', color='grey', label='best possible (class sizes)')
+        for (name, values), marker in zip(panel['curves'].items(), 'osd^v'):
+            values = np.asarray(values, dtype=float)
+            n = values.shape[0]
+            mean = values.mean(axis=0)
+            half = (stats.t.ppf(0.975, n - 1) * values.std(axis=0, ddof=1) /
+                    np.sqrt(n)) if n > 1 else np.zeros_like(mean)
+            ax.plot(ks, mean, marker=marker, ms=4, label=name)
+            ax.fill_between(ks, mean - half, mean + half, alpha=0.25)
+        ax.set_xlabel('K (neighbours per sample)')
+        ax.set_ylabel('neighbourhood purity (%)')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        if panel.get('title'):
+            ax.set_title(panel['title'], fontsize=9)
     if title:
-        ax.set_title(textwrap.fill(title, 70), fontsize=8)
+        fig.suptitle(textwrap.fill(title, 60 * len(panels)), fontsize=8)
     fig.tight_layout()
     return _save(fig, out_file)
 

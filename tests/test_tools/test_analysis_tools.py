@@ -12,6 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from scipy import stats
 
 from tests.test_models.test_neighborhoods.reference import reference_conaff
 from tests.tool_loader import load_tool
@@ -102,33 +103,53 @@ def test_neighbor_purity_plot_and_numbers(checkpoint, features, tmp_path):
     out = tmp_path / 'purity.png'
     numbers = tool('neighbor_purity').main([
         CFG, ckpt, '--out', str(out), '--ks', '1', '5', '10', '20',
-        '--num-batches', '3', '--device', 'cpu', '--workers', '0',
-        '--cfg-options'
+        '--num-batches', '3', '--batch-sizes', '64', '32', '--device', 'cpu',
+        '--workers', '0', '--cfg-options'
     ] + SUBSET_OPTION)
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert json.loads((tmp_path / 'purity.json').read_text()) == numbers
-    assert numbers['batch_size'] == 64  # the training batch size
     assert (numbers['k1'], numbers['k2']) == (10, 2)  # the model's
-    # the batches a shuffled sampler with drop_last draws, seed 0
-    perm = np.random.default_rng(0).permutation(np.arange(SUBSET))
-    batches = [perm[i * 64:(i + 1) * 64] for i in range(3)]
-    ref = reference_purity(feats, labels, batches, [1, 5, 10, 20], 10, 2)
-    # the oracle: every other member of the class, up to K
-    for k, bound in zip([1, 5, 10, 20], numbers['upper_bound']):
-        expected = np.mean([
-            min(k, int((labels[b] == labels[i]).sum()) - 1) / k
-            for b in batches for i in b
-        ])
-        assert bound == pytest.approx(100 * expected, abs=0.006)
-    for name in ('euclidean', 'conaff'):
+    assert [r['batch_size'] for r in numbers['runs']] == [64, 32]
+    ks = [1, 5, 10, 20]
+    for run in numbers['runs']:
+        size = run['batch_size']
+        # the batches a shuffled sampler with drop_last draws, seed 0
+        perm = np.random.default_rng(0).permutation(np.arange(SUBSET))
+        batches = [perm[i * size:(i + 1) * size] for i in range(3)]
+        ref = reference_purity(feats, labels, batches, ks, 10, 2)
+        # the oracle: every other member of the class, up to K
+        for k, bound in zip(ks, run['upper_bound']['mean']):
+            expected = np.mean([
+                min(k, int((labels[b] == labels[i]).sum()) - 1) / k
+                for b in batches for i in b
+            ])
+            assert bound == pytest.approx(100 * expected, abs=0.006)
         # float32 (tool) vs float64 (reference), and ties of contextual
         # similarity broken by index in the library (its own tests check
-        # exact neighbours): at most 3 of the 3 x 64 x K neighbours of this
+        # exact neighbours): at most 3 of the 3 x B x K neighbours of this
         # untrained checkpoint's near-tied features may differ
-        one = 100 / (3 * 64 * np.array([1, 5, 10, 20]))
-        assert np.all(np.abs(np.array(numbers[name]) -
-                             100 * ref[name].mean(0)) <= 3 * one + 0.006), \
-            name
+        one = 100 / (3 * size * np.array(ks))
+        for name in ('euclidean', 'conaff'):
+            assert np.all(np.abs(np.array(run[name]['mean']) -
+                                 100 * ref[name].mean(0)) <= 3 * one +
+                          0.006), name
+        gain = np.array(run['conaff_minus_euclidean']['mean'])
+        assert np.allclose(gain, np.array(run['conaff']['mean']) -
+                           np.array(run['euclidean']['mean']), atol=0.011)
+
+
+def test_purity_interval_is_the_t_interval_over_batches():
+    values = np.array([[90.0, 50.0], [80.0, 52.0], [85.0, 57.0],
+                       [95.0, 49.0]])
+    got = tool('neighbor_purity').interval(values)
+    for j in range(2):
+        column = values[:, j]
+        mean = sum(column) / 4
+        sd = (sum((v - mean)**2 for v in column) / 3)**0.5
+        half = stats.t.ppf(0.975, 3) * sd / 2
+        assert got['mean'][j] == pytest.approx(mean, abs=0.005)
+        assert got['low'][j] == pytest.approx(mean - half, abs=0.005)
+        assert got['high'][j] == pytest.approx(mean + half, abs=0.005)
 
 
 def test_visualize_neighbors(checkpoint, features, tmp_path):
