@@ -43,12 +43,14 @@ def neighborhood_size_problem(k: int,
     return (f'the neighbourhood size k={k} exceeds {max_share:g} x the '
             f'{per_cluster:.1f} samples of a cluster that a global batch of '
             f'B={batch_size} holds for K={num_clusters} clusters: most '
-            'neighbourhoods must mix clusters, and the group-aware loss '
-            'then pulls clusters together (ConNR fell below BYOL in this '
-            'setting on the digits study, docs/demo.md). Use k <= '
+            'neighbourhoods then take samples of other clusters, which the '
+            'group-aware loss pulls together (on the digits study of '
+            'docs/demo.md, k = 1.6 x B/K fell below BYOL). Use k <= '
             f'{math.floor(max_share * per_cluster)} (e.g. '
             f"k/k1/k2 = {suggested['k']}/{suggested['k1']}/"
-            f"{suggested['k2']}) or a global batch of at least {need_batch}")
+            f"{suggested['k2']}) or a global batch of at least "
+            f'{need_batch}; a config that keeps the paper\'s k on purpose '
+            'may ignore this')
 
 
 def neighborhood_from_k(k: int, batch_size: int) -> Dict[str, int]:
