@@ -50,7 +50,7 @@ def parse_args(argv=None):
                         "the training's per-epoch k-means (default 10, "
                         'brought into the range)')
     parser.add_argument('--neighbors', type=int, nargs='+',
-                        metavar='K', help='the neighbourhood: k, or k k1 '
+                        metavar='SIZE', help='the neighbourhood: k, or k k1 '
                         'k2 (default: chosen from the batch and K so that '
                         'k stays within the images a batch holds of one '
                         'cluster; the paper\'s 10 10 2 at batch 512 and '

@@ -19,7 +19,8 @@ from mmconr.clustering.saved import config_json, save_clustering
 from mmconr.engine import train_from_config
 from mmconr.utils.config import ConfigLike
 from mmconr.utils.config_surgery import (allow_any_num_clusters,
-                                         check_trainable, folder_config)
+                                         check_trainable, folder_config,
+                                         set_neighborhood)
 from mmconr.utils.io import atomic_open
 from mmconr.visualization import k_selection_figure, load_rgb
 from .cluster_model import ClusterModel, check_confidence
@@ -139,10 +140,11 @@ def cluster_folder(folder: str,
     embedded. ``num_clusters='auto'`` chooses K in ``k_range`` (default
     2..30) on the embedded features (``k_selection.png`` / ``.csv``); the
     training then runs its per-epoch k-means with ``train_clusters``
-    (default: 10 brought into the range). The neighbourhood is
-    ``neighbors`` (``(k,)`` or ``(k, k1, k2)``) or, for the default
-    config, chosen from the batch and the training's K
-    (:func:`mmconr.utils.config_surgery.folder_config`). Writes into
+    (default: 10 brought into the range). The training's neighbourhood is
+    ``neighbors`` (``(k,)`` or ``(k, k1, k2)``) or, for the default config
+    without ``cfg_options`` on ``model.neighborhood``, chosen from the
+    training batch and K
+    (:func:`mmconr.utils.config_surgery.set_neighborhood`). Writes into
     ``out_dir``:
     ``assignments.csv`` (path relative to the folder, cluster, distance to
     the centroid, boundary ratio), ``clustering.safetensors`` (the
@@ -152,6 +154,14 @@ def cluster_folder(folder: str,
     ``report/index.html`` and ``summary.json`` (cluster sizes, skipped
     files).
     """
+    sets_neighborhood = any(
+        key.startswith('model.neighborhood') for key in cfg_options or {})
+    if neighbors is not None and (checkpoint is not None
+                                  or sets_neighborhood):
+        raise ValueError(
+            'neighbors sizes the training\'s neighbourhood: it cannot be '
+            'given with a checkpoint (nothing is trained) or with '
+            'cfg_options that set model.neighborhood')
     auto = num_clusters == 'auto'
     if auto:
         k_range = tuple(k_range or DEFAULT_K_RANGE)
@@ -164,7 +174,7 @@ def cluster_folder(folder: str,
     cfg = folder_config(folder, fit_clusters, config,
                         osp.join(out_dir, 'train'), img_size, epochs,
                         batch_size, num_workers, max_images, labels_from,
-                        cfg_options, neighbors)
+                        cfg_options)
     if auto:
         allow_any_num_clusters(cfg)
     loader = folder_loader(cfg)
@@ -181,7 +191,10 @@ def cluster_folder(folder: str,
                 f'the training\'s per-epoch k-means needs K <= the '
                 f'{len(dataset)} readable images; give a smaller '
                 f'train_clusters (--train-clusters) than {fit_clusters}')
-        check_trainable(cfg, len(dataset))
+        check_trainable(cfg, len(dataset))  # may shrink the batch
+        if neighbors is not None or (config is None
+                                     and not sets_neighborhood):
+            set_neighborhood(cfg, neighbors)
         checkpoint = train_from_config(cfg)
     model = init_model(cfg, checkpoint, device)
     feats, gt_labels = extract_features(model, loader)

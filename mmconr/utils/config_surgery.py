@@ -10,8 +10,9 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmconr.clustering import check_num_clusters
-from mmconr.models.neighborhoods import (neighborhood_from_k,
-                                         suggest_neighborhood)
+from mmconr.models.neighborhoods.sizing import (batch_for_k, largest_k,
+                                                neighborhood_from_k,
+                                                suggest_neighborhood)
 from mmconr.registry import MODELS
 from .config import ConfigLike, hook_arg, load_config, set_hook_arg
 from .paths import find_shipped, shipped_path
@@ -125,20 +126,10 @@ def folder_config(folder: str,
                   num_workers: Optional[int] = None,
                   max_images: Optional[int] = None,
                   labels_from: str = 'none',
-                  cfg_options: Optional[dict] = None,
-                  neighbors: Optional[Sequence[int]] = None) -> Config:
+                  cfg_options: Optional[dict] = None) -> Config:
     """``config`` (default ``configs/custom/byol_conr_folder.py``) pointed
     at ``folder`` with K = ``num_clusters``; ``cfg_options`` are applied
-    last.
-
-    ``neighbors``: the neighbourhood's ``(k,)`` or ``(k, k1, k2)`` (k1 and
-    k2 from k by :func:`~mmconr.models.neighborhoods.neighborhood_from_k`
-    when only k is given). Without it the default config's ConAff
-    neighbourhood is chosen from the global batch and K by
-    :func:`~mmconr.models.neighborhoods.suggest_neighborhood`, so that k
-    stays within the samples a batch holds of one cluster; a config given
-    keeps its own.
-    """
+    last."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder not found: {folder}')
     check_num_clusters(num_clusters)
@@ -175,7 +166,6 @@ def folder_config(folder: str,
         set_epochs(cfg, epochs)
     if batch_size is not None:
         cfg.train_dataloader['batch_size'] = batch_size
-    set_neighborhood(cfg, num_clusters, neighbors, chosen=config is None)
     if work_dir is not None:
         cfg.work_dir = work_dir
     if cfg_options:
@@ -183,39 +173,54 @@ def folder_config(folder: str,
     return cfg
 
 
-def set_neighborhood(cfg: Config, num_clusters: int,
-                     neighbors: Optional[Sequence[int]],
-                     chosen: bool) -> None:
-    """The model's neighbourhood sizes from ``neighbors`` (``(k,)`` or
-    ``(k, k1, k2)``) or, with ``chosen``, from the global batch and K."""
+def set_neighborhood(cfg: Config,
+                     neighbors: Optional[Sequence[int]] = None) -> dict:
+    """Set the model's neighbourhood sizes for the training batch
+    (``train_dataloader.batch_size``, one process) and ``cfg.num_clusters``.
+
+    ``neighbors``: ``(k,)`` (k1 and k2 from k by
+    :func:`~mmconr.models.neighborhoods.neighborhood_from_k`) or ``(k, k1,
+    k2)``; without it a ConAff neighbourhood gets
+    :func:`~mmconr.models.neighborhoods.suggest_neighborhood`, k within the
+    samples a batch holds of one cluster, with a warning when not even
+    k = 1 is. A local neighbourhood takes k only. Returns the sizes set.
+    """
     neighborhood = cfg.model.get('neighborhood')
-    if neighborhood is None or (neighbors is None and not chosen):
-        if neighbors is not None:
-            raise ValueError('neighbors was given, but the config\'s model '
-                             'has no neighborhood')
-        return
-    batch = cfg.get('global_batch_size') or cfg.train_dataloader.batch_size
+    if neighborhood is None:
+        raise ValueError("the config's model has no neighborhood to size")
+    local = neighborhood.get('type') != 'ConAffNeighborhood'
+    batch = cfg.train_dataloader['batch_size']
     if neighbors is not None:
         neighbors = [int(v) for v in neighbors]
-        if len(neighbors) not in (1, 3) or min(neighbors) < 1:
-            raise ValueError('neighbors must be k or k k1 k2, positive '
-                             f'integers; got {neighbors}')
+        if len(neighbors) not in ((1, ) if local else (1, 3)) or min(
+                neighbors) < 1:
+            raise ValueError(
+                f"neighbors must be {'k' if local else 'k or k k1 k2'} "
+                f"(positive integers) for {neighborhood.get('type')}; got "
+                f'{neighbors}')
         sizes = (neighborhood_from_k(neighbors[0], batch)
                  if len(neighbors) == 1 else dict(
                      zip(('k', 'k1', 'k2'), neighbors)))
         how = 'as given'
-    elif neighborhood.get('type') == 'ConAffNeighborhood':
-        sizes = suggest_neighborhood(batch, num_clusters)
-        how = (f'for a global batch of {batch} and K={num_clusters} '
-               '(k within the samples a batch holds of one cluster)')
     else:
-        return
-    if neighborhood.get('type') != 'ConAffNeighborhood':
-        sizes = dict(k=sizes['k'])  # a local neighbourhood has k only
+        sizes = suggest_neighborhood(batch, cfg.num_clusters)
+        how = (f'for batches of {batch} and K={cfg.num_clusters}: k within '
+               'the images a batch holds of one cluster')
+        if largest_k(batch, cfg.num_clusters) < 1:
+            print_log(
+                f'batches of {batch} hold too few images of each of '
+                f'{cfg.num_clusters} clusters for any neighbourhood: '
+                'training with k=1 (each image its own neighbourhood); a '
+                f'batch of at least {batch_for_k(1, cfg.num_clusters)} '
+                'allows k=1 within the bound', logger='current',
+                level=logging.WARNING)
+    if local:
+        sizes = dict(k=sizes['k'])
     neighborhood.update(sizes)
     print_log('neighbourhood ' + '/'.join(f'{n}={v}' for n, v in
                                           sizes.items()) + f' {how}',
               logger='current')
+    return sizes
 
 
 def allow_any_num_clusters(cfg: Config) -> None:

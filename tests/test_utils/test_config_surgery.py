@@ -71,35 +71,69 @@ def test_folder_config_points_every_folder_dataset(tmp_path):
                       config='configs/demo/byol_conr_digits.py')
 
 
-def test_folder_config_chooses_the_neighborhood_from_batch_and_k(tmp_path):
-    folder = str(tmp_path)
+def test_set_neighborhood_from_the_batch_and_k(tmp_path):
+    from mmconr.utils.config_surgery import set_neighborhood
+
+    def sizes(num_clusters, batch=None, neighbors=None):
+        cfg = folder_config(str(tmp_path), num_clusters, batch_size=batch)
+        set_neighborhood(cfg, neighbors)
+        nbr = cfg.model.neighborhood
+        return nbr.k, nbr.k1, nbr.k2
+
     # the default config's batch of 256: 25.6 images of each of 10
     # clusters, the paper's 10/10/2 fits
-    cfg = folder_config(folder, 10)
-    assert cfg.model.neighborhood.type == 'ConAffNeighborhood'
-    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
-            cfg.model.neighborhood.k2) == (10, 10, 2)
+    assert sizes(10) == (10, 10, 2)
     # batch 64 and 10 clusters: 6.4 per cluster, k <= 0.75 x 6.4
-    cfg = folder_config(folder, 10, batch_size=64)
-    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
-            cfg.model.neighborhood.k2) == (4, 5, 2)
-    # 30 clusters at 256: 8.5 per cluster
-    assert folder_config(folder, 30).model.neighborhood.k == 6
+    assert sizes(10, 64) == (4, 5, 2)
+    assert sizes(30)[0] == 6  # 8.5 per cluster at 256
     # given: k alone (k1, k2 follow it), or all three
-    cfg = folder_config(folder, 10, batch_size=64, neighbors=[2])
-    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
-            cfg.model.neighborhood.k2) == (2, 3, 1)
-    cfg = folder_config(folder, 10, neighbors=[7, 8, 3])
-    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1,
-            cfg.model.neighborhood.k2) == (7, 8, 3)
-    # and cfg_options still come last
-    cfg = folder_config(folder, 10, batch_size=64,
-                        cfg_options={'model.neighborhood.k': 3})
-    assert cfg.model.neighborhood.k == 3
+    assert sizes(10, 64, [2]) == (2, 3, 1)
+    assert sizes(10, None, [7, 8, 3]) == (7, 8, 3)
     with pytest.raises(ValueError, match='k or k k1 k2'):
-        folder_config(folder, 10, neighbors=[4, 5])
-    # a config of the user's keeps its neighbourhood unless told
-    from mmconr.utils.paths import shipped_path
-    own = shipped_path('configs/custom/byol_conr_folder.py')
-    cfg = folder_config(folder, 10, config=own, batch_size=64)
-    assert cfg.model.neighborhood.k == 10
+        sizes(10, None, [4, 5])
+    # a local neighbourhood has k only
+    cfg = folder_config(str(tmp_path), 10, cfg_options={
+        'model.neighborhood': dict(_delete_=True, type='LocalNeighborhood',
+                                   k=10)})
+    assert set_neighborhood(cfg) == dict(k=10)
+    with pytest.raises(ValueError, match=r'must be k \(positive'):
+        set_neighborhood(cfg, [4, 5, 2])
+
+
+def test_cluster_folder_sizes_k_for_the_batch_it_trains_with(
+        tmp_path, monkeypatch):
+    """The choice comes after the batch is cut to a small folder, only
+    when the default config trains, and yields to cfg_options."""
+    import numpy as np
+    from PIL import Image
+
+    from mmconr.apis import folder as folder_api
+    rng = np.random.default_rng(0)
+    for i in range(48):  # 48 images < the default batch of 256
+        Image.fromarray(rng.integers(0, 255, (12, 12, 3), np.uint8)).save(
+            tmp_path / f'{i:02d}.png')
+    trained = []
+
+    def fake_train(cfg):
+        trained.append(cfg)
+        raise KeyboardInterrupt  # stop before any training
+
+    monkeypatch.setattr(folder_api, 'train_from_config', fake_train)
+
+    def training_cfg(**kwargs):
+        with pytest.raises(KeyboardInterrupt):
+            folder_api.cluster_folder(str(tmp_path), 6,
+                                      str(tmp_path / 'out'), num_workers=0,
+                                      **kwargs)
+        return trained.pop()
+
+    cfg = training_cfg()
+    assert cfg.train_dataloader.batch_size == 48  # 8 images of a cluster
+    assert (cfg.model.neighborhood.k, cfg.model.neighborhood.k1) == (6, 7)
+    cfg = training_cfg(cfg_options={'model.neighborhood.k': 9})
+    assert cfg.model.neighborhood.k == 9
+    cfg = training_cfg(neighbors=[3])
+    assert cfg.model.neighborhood.k == 3
+    with pytest.raises(ValueError, match='cannot be given with a checkpoint'):
+        folder_api.cluster_folder(str(tmp_path), 6, str(tmp_path / 'o2'),
+                                  checkpoint='x.pth', neighbors=[3])

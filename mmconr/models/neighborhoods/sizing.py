@@ -10,6 +10,7 @@ warns above :data:`MAX_SHARE` x B / K; :func:`suggest_neighborhood` picks
 k, k1 and k2 within it (at most the paper's 10 / 10 / 2).
 """
 import math
+from fractions import Fraction
 from typing import Dict, Optional
 
 # the largest k / (B / K) a neighbourhood is allowed without a warning
@@ -29,6 +30,20 @@ def samples_per_cluster(batch_size: int, num_clusters: int) -> float:
     return batch_size / num_clusters
 
 
+def largest_k(batch_size: int, num_clusters: int,
+              max_share: float = MAX_SHARE) -> int:
+    """The largest k with ``k <= max_share * B / K`` (exact arithmetic; 0
+    when not even the anchor alone fits)."""
+    samples_per_cluster(batch_size, num_clusters)  # checks the arguments
+    return math.floor(Fraction(str(max_share)) * batch_size / num_clusters)
+
+
+def batch_for_k(k: int, num_clusters: int,
+                max_share: float = MAX_SHARE) -> int:
+    """The smallest global batch B with ``k <= max_share * B / K``."""
+    return math.ceil(Fraction(k * num_clusters) / Fraction(str(max_share)))
+
+
 def neighborhood_size_problem(k: int,
                               batch_size: int,
                               num_clusters: int,
@@ -36,20 +51,26 @@ def neighborhood_size_problem(k: int,
     """None if ``k <= max_share * B / K``; otherwise what is wrong and what
     to change, naming k, B and K."""
     per_cluster = samples_per_cluster(batch_size, num_clusters)
-    if k <= max_share * per_cluster:
+    limit = largest_k(batch_size, num_clusters, max_share)
+    if k <= limit:
         return None
-    suggested = suggest_neighborhood(batch_size, num_clusters, max_share)
-    need_batch = math.ceil(k * num_clusters / max_share)
-    return (f'the neighbourhood size k={k} exceeds {max_share:g} x the '
+    what = (f'the neighbourhood size k={k} exceeds {max_share:g} x the '
             f'{per_cluster:.1f} samples of a cluster that a global batch of '
-            f'B={batch_size} holds for K={num_clusters} clusters: most '
+            f'B={batch_size} holds for K={num_clusters} clusters: many '
             'neighbourhoods then take samples of other clusters, which the '
             'group-aware loss pulls together (on the digits study of '
-            'docs/demo.md, k = 1.6 x B/K fell below BYOL). Use k <= '
-            f'{math.floor(max_share * per_cluster)} (e.g. '
-            f"k/k1/k2 = {suggested['k']}/{suggested['k1']}/"
-            f"{suggested['k2']}) or a global batch of at least "
-            f'{need_batch}; a config that keeps the paper\'s k on purpose '
+            'docs/demo.md, k = 1.6 x B/K fell below BYOL). ')
+    if limit < 1:
+        change = ('Not even k=1 (the anchor alone) is within the bound at '
+                  'this batch; a global batch of at least '
+                  f'{batch_for_k(1, num_clusters, max_share)} allows k=1 and '
+                  f'{batch_for_k(k, num_clusters, max_share)} allows k={k}')
+    else:
+        suggested = suggest_neighborhood(batch_size, num_clusters, max_share)
+        change = (f'Use k <= {limit} (e.g. k/k1/k2 = {suggested["k"]}/'
+                  f'{suggested["k1"]}/{suggested["k2"]}) or a global batch '
+                  f'of at least {batch_for_k(k, num_clusters, max_share)}')
+    return (what + change + "; a config that keeps the paper's k on purpose "
             'may ignore this')
 
 
@@ -63,10 +84,10 @@ def neighborhood_from_k(k: int, batch_size: int) -> Dict[str, int]:
 def suggest_neighborhood(batch_size: int,
                          num_clusters: int,
                          max_share: float = MAX_SHARE) -> Dict[str, int]:
-    """``k`` = the largest size within ``max_share * B / K`` (at least 1, at
-    most the paper's 10) and its k1, k2 (:func:`neighborhood_from_k`): 10 /
+    """``k`` = the largest size within ``max_share * B / K`` (at most the
+    paper's 10; 1, the anchor alone, when none fits: check
+    :func:`largest_k` first) and its k1, k2 (:func:`neighborhood_from_k`): 10 /
     10 / 2 (the paper's) for the paper's batch of 512 and 10 clusters, 4 /
     5 / 2 for a batch of 64 and 10 clusters."""
-    per_cluster = samples_per_cluster(batch_size, num_clusters)
-    k = max(1, min(PAPER_K, math.floor(max_share * per_cluster)))
+    k = max(1, min(PAPER_K, largest_k(batch_size, num_clusters, max_share)))
     return neighborhood_from_k(k, batch_size)

@@ -35,3 +35,16 @@ def test_paper_and_demo_settings():
         assert part in message
     with pytest.raises(ValueError, match='num_clusters must be a positive'):
         suggest_neighborhood(64, 0)
+
+
+def test_the_batch_that_allows_k_is_the_smallest_one():
+    from mmconr.models.neighborhoods.sizing import batch_for_k, largest_k
+    for share in (0.75, 0.7, 0.5, 1.0):
+        for k, num_clusters in ((1, 10), (3, 21), (10, 10), (10, 200)):
+            batch = batch_for_k(k, num_clusters, share)
+            assert largest_k(batch, num_clusters, share) >= k
+            assert largest_k(batch - 1, num_clusters, share) < k
+    # no k fits: the message says which batch would allow one
+    message = neighborhood_size_problem(10, 256, 200)
+    assert 'Not even k=1' in message and 'at least 267 allows k=1' in message
+    assert suggest_neighborhood(256, 200)['k'] == 1
