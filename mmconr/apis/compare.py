@@ -1,8 +1,10 @@
-"""Compare two configs over seeds: train both for every seed (optionally
-continuing from one shared checkpoint), score each, and the paired gain of
-B over A with a 95 % interval (:func:`compare_configs`,
+"""Compare configs over seeds: train a baseline and any number of other
+configs for every seed (optionally continuing from one shared checkpoint),
+score each, and the paired gain of every config over the baseline with a
+95 % interval (:func:`compare_configs`,
 ``tools/analysis_tools/compare_runs.py``)."""
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -15,9 +17,11 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 from scipy import stats
 
+from mmconr.clustering.saved import config_json
 from mmconr.utils.checkpoint import load_checkpoint_file
 from mmconr.utils.config import ConfigLike, load_config
 from mmconr.utils.io import atomic_open, file_sha256
+from mmconr.version import __version__
 
 METRICS = ('NMI', 'ACC', 'ARI')
 
@@ -60,13 +64,25 @@ def seeded_start(checkpoint: str, seed: int, out_file: str) -> str:
     return out_file
 
 
+@functools.lru_cache(maxsize=8)
+def _checkpoint_digest(path: str, mtime_ns: int, size: int) -> str:
+    return file_sha256(path)
+
+
 def run_key(cfg, load_from: Optional[str]) -> str:
     """What decides a run: the full config (after overrides, seed and
-    epochs) and the bytes of the checkpoint it continues from."""
-    text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
-    digest = hashlib.sha256(text.encode())
+    epochs; not its work_dir), the bytes of the checkpoint it continues
+    from and the mmconr version. Data files and uncommitted code changes
+    are not in it (``--no-reuse`` after changing them)."""
+    settings = cfg.to_dict()
+    settings.pop('work_dir', None)
+    digest = hashlib.sha256(config_json(settings).encode())
+    digest.update(f'mmconr {__version__}'.encode())
     if load_from is not None:
-        digest.update(file_sha256(load_from).encode())
+        stat = os.stat(load_from)
+        digest.update(
+            _checkpoint_digest(osp.abspath(load_from), stat.st_mtime_ns,
+                               stat.st_size).encode())
     return digest.hexdigest()
 
 
@@ -115,13 +131,21 @@ def train_and_score(config: ConfigLike, seed: int, work_dir: str,
     return result
 
 
+def describe(config: ConfigLike) -> str:
+    """A config's path, or the file a Config object was read from."""
+    if isinstance(config, str):
+        return config
+    return getattr(config, 'filename', None) or type(config).__name__
+
+
 def config_names(configs: Sequence[ConfigLike]) -> List[str]:
     """A short distinct name per config: its file stem (``_2``, ``_3`` …
     appended where stems repeat)."""
     names: List[str] = []
     for i, config in enumerate(configs):
-        stem = (osp.splitext(osp.basename(config))[0]
-                if isinstance(config, str) else f'config{i}')
+        path = describe(config)
+        stem = (osp.splitext(osp.basename(path))[0]
+                if path.endswith('.py') else f'config{i}')
         name, n = stem, 1
         while name in names:
             n += 1
@@ -140,12 +164,20 @@ def compare_configs(configs: Sequence[ConfigLike],
     :func:`config_names`), then ``runs.csv`` (one row per run) and
     ``summary.json``: per config after the first and per metric, the
     :class:`PairedGain` over the first config (the baseline)."""
+    if isinstance(configs, (str, dict)):
+        raise TypeError('compare_configs(configs, seeds, out_dir): give a '
+                        'list of configs, the baseline first')
     if len(configs) < 2:
         raise ValueError('compare needs a baseline config and at least one '
                          f'more, got {len(configs)}')
     if len(set(seeds)) != len(seeds) or len(seeds) < 2:
         raise ValueError(f'seeds must be at least two distinct values, got '
                          f'{list(seeds)}')
+    for config in configs:  # a broken config fails before any training
+        load_config(config, cfg_options)
+    if load_from is not None and not osp.isfile(load_from):
+        raise FileNotFoundError(f'checkpoint to continue from not found: '
+                                f'{load_from}')
     names = config_names(configs)
     rows: List[dict] = []
     for seed in seeds:
@@ -153,7 +185,7 @@ def compare_configs(configs: Sequence[ConfigLike],
             work_dir = osp.join(out_dir, name, f'seed_{seed}')
             result = train_and_score(config, seed, work_dir, load_from,
                                      epochs, cfg_options, reuse)
-            rows.append(dict(config=name, path=str(config), **result))
+            rows.append(dict(config=name, path=describe(config), **result))
     with atomic_open(osp.join(out_dir, 'runs.csv'), 'w', newline='') as f:
         writer = csv.DictWriter(f, ['config', 'path', 'seed', *METRICS])
         writer.writeheader()
@@ -168,7 +200,7 @@ def compare_configs(configs: Sequence[ConfigLike],
         for name in names[1:]
     }
     summary = dict(baseline=names[0],
-                   configs={n: str(c) for n, c in zip(names, configs)},
+                   configs={n: describe(c) for n, c in zip(names, configs)},
                    seeds=list(seeds), load_from=load_from, epochs=epochs,
                    cfg_options=cfg_options, gains=gains)
     with atomic_open(osp.join(out_dir, 'summary.json'), 'w') as f:

@@ -59,6 +59,20 @@ def test_paired_gain_is_the_paired_t_interval():
         paired_gain([1.0], [2.0])
 
 
+def test_bad_comparisons_fail_before_any_training(configs, tmp_path):
+    from mmconr.apis.compare import compare_configs
+    byol, connr = configs
+    with pytest.raises(TypeError, match='give a list of configs'):
+        compare_configs(byol, [0, 1], str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='missing.py'):
+        compare_configs([byol, str(tmp_path / 'missing.py')], [0, 1],
+                        str(tmp_path / 'out'))
+    with pytest.raises(FileNotFoundError, match='to continue from'):
+        compare_configs([byol, connr], [0, 1], str(tmp_path / 'out'),
+                        load_from=str(tmp_path / 'none.pth'))
+    assert not (tmp_path / 'out').exists()
+
+
 def test_table_equals_the_runs_and_their_logs(configs, tmp_path, capsys):
     byol, connr = configs
     out = tmp_path / 'cmp'
@@ -123,7 +137,16 @@ def test_a_result_is_reused_only_for_the_same_run(configs, tmp_path):
     assert run_key(load_config(connr, {'model.neighborhood.k': 4}),
                    str(ckpt)) != key
     assert run_key(load_config(connr), None) != key
-    ckpt.write_bytes(b'two')  # another warm-up under the same name
+    # not the folder it trains in
+    moved = load_config(connr)
+    moved.work_dir = str(tmp_path / 'elsewhere')
+    assert run_key(moved, str(ckpt)) == key
+    # values JSON cannot hold are named, not hashed by their repr
+    odd = load_config(connr)
+    odd.model.extra = {1, 2}
+    with pytest.raises(TypeError, match='model.extra'):
+        run_key(odd, None)
+    ckpt.write_bytes(b'twoo')  # another warm-up under the same name
     assert run_key(load_config(connr), str(ckpt)) != key
 
     # a result.json of another run is trained over, not returned
