@@ -1,7 +1,6 @@
 """tools/dataset_converters/cifar10_to_folder.py: every image of the split,
 exact (PNG), in its class folder, read back by UnlabeledImageFolder."""
 import numpy as np
-import pytest
 from mmpretrain.datasets import CIFAR10
 from PIL import Image
 
@@ -37,9 +36,18 @@ def test_test_split_becomes_a_class_folder(tmp_path, monkeypatch, capsys):
         for i in range(len(folder)))
     assert labels == sorted(n for n, c in seen.items() for _ in range(c))
     # an existing, non-empty folder is refused, and left as it was
-    with pytest.raises(SystemExit, match='exists and is not empty'):
-        tool.main([root, str(out)])
+    assert tool.main([root, str(out)]) == 1
+    assert 'exists and is not empty' in capsys.readouterr().err
     assert sum(1 for _ in out.rglob('*')) == 12 + len(seen)
+    import os
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~current_umask()
+
+
+def current_umask():
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def test_missing_batches_are_named(tmp_path, capsys):
