@@ -1,7 +1,5 @@
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ from mmconr.datasets import (CIFAR20, CIFAR100_FINE_TO_COARSE,
                              ImageNet10, ImageNetDogs, TinyImageNet)
 from tests.fake_data import (write_cifar100, write_imagenet_tree, write_stl10,
                              write_tiny_imagenet)
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PACK = [dict(type='PackInputs')]
@@ -115,36 +114,44 @@ def test_tiny_imagenet_train_and_val(tmp_path):
         TinyImageNet(data_root=str(tmp_path / 'nowhere'))
 
 
-def run_converter(*args):
-    return subprocess.run(
-        [sys.executable,
-         osp.join(ROOT, 'tools/dataset_converters/build_imagenet_subset.py')]
-        + list(args), capture_output=True, text=True)
+def run_converter(capsys, *args):
+    """build_imagenet_subset.py ARGS in this process: (exit status,
+    stdout, stderr); its errors are SystemExit('error: ...')."""
+    tool = load_tool('dataset_converters/build_imagenet_subset')
+    capsys.readouterr()
+    try:
+        code, err = tool.main(list(args)), ''
+    except SystemExit as exc:
+        code, err = 1, str(exc.code)
+    out = capsys.readouterr()
+    return code, out.out, out.err + err
 
 
-def test_build_imagenet_subset_tool(tmp_path):
+def test_build_imagenet_subset_tool(tmp_path, capsys):
     train = tmp_path / 'train'
     write_imagenet_tree(train, IMAGENET_DOGS_WNIDS + ('n01440764', ))
     out = tmp_path / 'imagenet_dogs'
-    proc = run_converter(str(train), str(out), '--subset', 'imagenet_dogs')
-    assert proc.returncode == 0, proc.stderr
-    assert 'imagenet_dogs: 15 classes, 30 images' in proc.stdout
-    assert 'do not have 1300 images' in proc.stdout
+    code, stdout, stderr = run_converter(capsys, str(train), str(out),
+                                         '--subset', 'imagenet_dogs')
+    assert code == 0, stderr
+    assert 'imagenet_dogs: 15 classes, 30 images' in stdout
+    assert 'do not have 1300 images' in stdout
     assert sorted(os.listdir(out)) == sorted(IMAGENET_DOGS_WNIDS)
     assert all(osp.islink(out / w) for w in IMAGENET_DOGS_WNIDS)
     with pytest.warns(UserWarning):
         assert len(ImageNetDogs(data_root=str(out))) == 30
     # classes missing (the tree holds only one ImageNet-10 class): nothing
     # is created
-    proc = run_converter(str(train), str(tmp_path / 'in10'), '--subset',
-                         'imagenet10')
-    assert proc.returncode != 0
-    assert '9 class folders missing' in proc.stderr
-    assert IMAGENET10_WNIDS[0] in proc.stderr
+    code, _, stderr = run_converter(capsys, str(train), str(tmp_path / 'in10'),
+                                    '--subset', 'imagenet10')
+    assert code != 0
+    assert '9 class folders missing' in stderr
+    assert IMAGENET10_WNIDS[0] in stderr
     assert not (tmp_path / 'in10').exists()
-    proc = run_converter(str(train), str(tmp_path / 'strict'), '--subset',
-                         'imagenet_dogs', '--strict')
-    assert proc.returncode != 0 and 'do not have 1300' in proc.stderr
+    code, _, stderr = run_converter(capsys, str(train),
+                                    str(tmp_path / 'strict'), '--subset',
+                                    'imagenet_dogs', '--strict')
+    assert code != 0 and 'do not have 1300' in stderr
 
 
 SHARED = osp.join(osp.dirname(ROOT), 'shared', 'data')

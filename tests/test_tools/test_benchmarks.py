@@ -3,29 +3,29 @@ one-line summaries, whose numbers agree with the lines printed before
 (benchmark_step.py and benchmark_neighborhood.py: through
 tools/analysis_tools/gpu_check.sh, tests/test_tools/test_gpu_check.py)."""
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
 DEMO = osp.join(ROOT, 'configs', 'demo', 'byol_conr_digits.py')
 
 
-def run(script, *args, timeout=600):
-    proc = subprocess.run(
-        [sys.executable, osp.join(TOOLS, script), *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = proc.stdout.strip().splitlines()
+def run(capsys, script, *args):
+    """analysis_tools/SCRIPT ARGS in this process (tests/tool_loader.py):
+    its printed lines and the key=value pairs of the last one."""
+    capsys.readouterr()
+    load_tool('analysis_tools/' + osp.splitext(script)[0]).main(list(args))
+    lines = capsys.readouterr().out.strip().splitlines()
     return lines, dict(
         kv.split('=', 1) for kv in lines[-1].split())
 
 
-def test_benchmark_epoch_final_line():
-    lines, summary = run('benchmark_epoch.py', DEMO, '--epochs', '1',
-                         '--warmup-epochs', '0', '--synthetic', '256',
+def test_benchmark_epoch_final_line(capsys):
+    lines, summary = run(capsys, 'benchmark_epoch.py', DEMO, '--epochs', '1',
+                         '--warmup-epochs', '0', '--synthetic', '128',
                          '--num-workers', '0')
     assert set(summary) == {'byol_s', 'conr_s', 'ratio'}
     byol, conr = float(summary['byol_s']), float(summary['conr_s'])
@@ -38,8 +38,8 @@ def test_benchmark_epoch_final_line():
     assert len(rounds) == 2 and 'feature pass + k-means' in rounds[1]
 
 
-def test_compare_kmeans_final_line_and_the_official_algorithm():
-    lines, summary = run('compare_kmeans.py', '--seeds', '0', '1',
+def test_compare_kmeans_final_line_and_the_official_algorithm(capsys):
+    lines, summary = run(capsys, 'compare_kmeans.py', '--seeds', '0', '1',
                          '--n-init', '2', '--max-iter', '50')
     assert set(summary) == {'inertia_ratio', 'nmi_between', 'nmi_gt_mmconr',
                             'nmi_gt_official', 'nmi_mmconr_seeds'}

@@ -1,13 +1,15 @@
 """A short CPU run of the demo config: BYOL epoch, stage switch, save,
-resume, then evaluation by tools/test.py."""
+resume, then evaluation by tools/test.py. The tools' ``main()`` run in
+this process (tests/tool_loader.py), with the same arguments as on the
+command line; each run's log is read from its work dir."""
 import csv
+import glob
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
 from mmconr.utils import load_checkpoint_file
+from tests.tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(ROOT, 'configs/demo/byol_conr_digits.py')
@@ -27,11 +29,20 @@ OPTIONS = [
 ]
 
 
-def run(args, cwd):
-    proc = subprocess.run([sys.executable] + args, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+def run(args, capsys):
+    """``tools/<name>.py ARGS`` in this process: its printed output and
+    the log its run wrote (the newest log file under its --work-dir)."""
+    tool, argv = args[0], args[1:]
+    name = osp.splitext(osp.relpath(tool, osp.join(ROOT, 'tools')))[0]
+    capsys.readouterr()
+    assert load_tool(name).main(argv) == 0
+    out = capsys.readouterr()
+    work_dir = argv[argv.index('--work-dir') + 1]
+    logs = sorted(
+        (osp.getmtime(p), p) for p in
+        glob.glob(osp.join(work_dir, '*', '*.log')))
+    with open(logs[-1][1]) as f:
+        return out.out + out.err + f.read()
 
 
 @pytest.fixture(scope='module')
@@ -39,10 +50,10 @@ def work_dir(tmp_path_factory):
     return tmp_path_factory.mktemp('demo')
 
 
-def test_train_switch_save_resume_and_test(work_dir):
+def test_train_switch_save_resume_and_test(work_dir, capsys):
     train = [osp.join(ROOT, 'tools/train.py'), CFG, '--work-dir',
              str(work_dir), '--cfg-options']
-    log = run(train + OPTIONS + ['train_cfg.max_epochs=2'], ROOT)
+    log = run(train + OPTIONS + ['train_cfg.max_epochs=2'], capsys)
     assert 'group-aware stage starts at epoch 1' in log
     assert 'BoundaryFilterHook: epoch 1: kept fraction 0.800' in log
     assert 'nbr_purity' in log and 'kept_frac' in log
@@ -55,7 +66,7 @@ def test_train_switch_save_resume_and_test(work_dir):
     assert state['centroids'].shape == (10, 128)
 
     log = run(train + OPTIONS + ['train_cfg.max_epochs=3', '--resume'],
-              ROOT)
+              capsys)
     assert 'resumed epoch: 2' in log
     assert 'BoundaryFilterHook: epoch 2: kept fraction 0.900' in log
     assert 'Epoch(train) [3]' in log and 'Epoch(train) [1]' not in log
@@ -67,7 +78,7 @@ def test_train_switch_save_resume_and_test(work_dir):
         str(work_dir / 'epoch_3.pth'), '--work-dir',
         str(work_dir / 'test'), '--out',
         str(out), '--cfg-options', f'test_dataloader.dataset.indices={SUBSET}'
-    ], ROOT)
+    ], capsys)
     line = [ln for ln in log.splitlines() if ln.startswith('digits: ')]
     assert line and 'NMI=' in line[0] and 'ACC=' in line[0] and \
         'ARI=' in line[0], log[-2000:]
@@ -94,7 +105,7 @@ def test_train_switch_save_resume_and_test(work_dir):
     ]
 
 
-def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
+def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path, capsys):
     """The official protocol: a checkpoint of the last BYOL warm-up epoch
     (here written by a BYOL-only run, no ConNR hooks) is resumed with
     ``--resume CKPT`` into the ConNR config; the ConNR stage starts at once
@@ -102,13 +113,13 @@ def test_byol_warmup_checkpoint_resumes_into_conr_stage(tmp_path):
     train = [osp.join(ROOT, 'tools/train.py'), CFG]
     byol = train + ['--work-dir', str(tmp_path / 'byol'), '--cfg-options'] \
         + OPTIONS + ['custom_hooks=[]']
-    run(byol + ['train_cfg.max_epochs=1'], ROOT)
+    run(byol + ['train_cfg.max_epochs=1'], capsys)
     warmup = tmp_path / 'byol' / 'epoch_1.pth'
     # reference: the BYOL run continued for one more epoch
-    run(byol + ['train_cfg.max_epochs=2', '--resume'], ROOT)
+    run(byol + ['train_cfg.max_epochs=2', '--resume'], capsys)
     log = run(train + ['--work-dir', str(tmp_path / 'conr'), '--resume',
                        str(warmup), '--cfg-options'] + OPTIONS +
-              ['train_cfg.max_epochs=2', 'custom_hooks.0.lr_mult=0.1'], ROOT)
+              ['train_cfg.max_epochs=2', 'custom_hooks.0.lr_mult=0.1'], capsys)
     assert 'resumed epoch: 1' in log
     assert 'group-aware stage starts at epoch 1' in log
     assert 'lr x 0.1' in log and 'BoundaryFilterHook: epoch 1' in log
