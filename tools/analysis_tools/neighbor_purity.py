@@ -24,6 +24,7 @@ from mmengine.config import DictAction
 from scipy import stats
 
 from mmconr.apis import embed_dataset, neighbor_purity_curve, neighborhood_args
+from mmconr.utils.io import atomic_open
 from mmconr.visualization import purity_plot
 
 DEFAULT_KS = (1, 5, 10, 20, 30, 40, 50, 100)
@@ -82,6 +83,10 @@ def main(argv=None):
     if args.num_batches < 2:
         raise SystemExit('neighbor_purity: --num-batches must be at least 2 '
                          'for an interval')
+    if args.batch_sizes and args.ks and max(args.ks) >= min(args.batch_sizes):
+        raise SystemExit(f'neighbor_purity: K={max(args.ks)} needs batches '
+                         f'of more than {max(args.ks)} samples; the smallest '
+                         f'of --batch-sizes is {min(args.batch_sizes)}')
     model, _, feats, labels = embed_dataset(args.config, args.checkpoint,
                                             args.device, args.workers,
                                             args.cfg_options)
@@ -103,7 +108,7 @@ def main(argv=None):
         del run['curves']
     numbers = dict(num_batches=args.num_batches, seed=args.seed, **nbr,
                    runs=runs)
-    with open(osp.splitext(args.out)[0] + '.json', 'w') as f:
+    with atomic_open(osp.splitext(args.out)[0] + '.json', 'w') as f:
         json.dump(numbers, f, indent=2)
     for run in runs:
         print(f'batches of {run["batch_size"]}:')
