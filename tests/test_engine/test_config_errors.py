@@ -23,7 +23,8 @@ def test_neighbourhood_larger_than_global_batch(tmp_path, key, value, match):
 
 
 def test_k2_larger_than_k1_is_refused_when_building(tmp_path):
-    cfg = tiny_cfg(tmp_path, **{'model.neighborhood.k2': 12})
+    cfg = tiny_cfg(tmp_path, **{'model.neighborhood.k1': 10,
+                                'model.neighborhood.k2': 12})
     with pytest.raises(ValueError, match='k2=12 must not exceed k1=10'):
         train(cfg)
 
