@@ -93,6 +93,17 @@ def shrink(cfg, work_dir, fake_roots):
                 dataset.download = False
     cfg.train_dataloader.batch_size = batch
     set_bn_groups(cfg.model, batch // 2)  # two ghost groups per batch
+    if any(loader.dataset.get('labels_from') == 'subfolder'
+           for loader in dataloaders(cfg)):
+        # the fake folder's sub-folders are 2 classes, not the config's K
+        for hook in cfg.get('custom_hooks', []):
+            if hook['type'] == 'BoundaryFilterHook':
+                hook['match_classes'] = False
+        for key in ('val_evaluator', 'test_evaluator'):
+            evaluators = cfg.get(key) or []
+            for evaluator in (evaluators if isinstance(evaluators, list)
+                              else [evaluators]):
+                evaluator.update(match_classes=False)
     if cfg.get('num_clusters', 0) > 20:
         # Tiny-ImageNet's K = 200 would need 200 images and 12 batches per
         # epoch; 10 clusters of its first batch + 8 images test the same
