@@ -4,14 +4,23 @@
 #   make test   same environment plus test dependencies, run the test suite
 # and for CI / contributors:
 #   make lint   flake8 + isort (setup.cfg), run by .ci/run before the tests
+# and the measurements of docs/demo.md ("Does ConNR help?"), over seeds:
+#   make digits-study   BYOL warm-up to epoch 100, then 5 seeds of BYOL and
+#                       of each ConNR setting in configs/demo/study/ (~50 min)
+#   make cifar-study    the same on the CIFAR-10 test images in
+#                       $(CIFAR_TEST_DIR), 3 seeds (~60 min)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DEMO_CFG := configs/demo/byol_conr_digits.py
 DEMO_DIR := work_dirs/demo
+STUDY := configs/demo/study
+DIGITS_STUDY_DIR := work_dirs/digits_study
+CIFAR_STUDY_DIR := work_dirs/cifar_study
+CIFAR_TEST_DIR ?= data/cifar10-test-jpg
 
-.PHONY: demo demo-figures test lint install clean
+.PHONY: demo demo-figures test lint install clean digits-study cifar-study
 
 $(VENV)/.installed: setup.py requirements/runtime.txt requirements/tested.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +58,30 @@ demo-figures: $(VENV)/.installed
 		--out $(DEMO_DIR)/neighbor_purity.png
 	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_DIR) \
 		--out $(DEMO_DIR)/curves.png
+
+# compare_runs.py reuses the runs an interrupted study already finished
+$(DIGITS_STUDY_DIR)/warm/epoch_100.pth: | $(VENV)/.installed
+	$(PY) tools/train.py configs/demo/byol_digits.py --work-dir $(DIGITS_STUDY_DIR)/warm \
+		--cfg-options train_cfg.max_epochs=100 train_cfg.val_interval=1000 \
+		default_hooks.checkpoint.interval=100
+
+digits-study: $(DIGITS_STUDY_DIR)/warm/epoch_100.pth
+	$(PY) tools/analysis_tools/compare_runs.py $(STUDY)/byol_digits_continued.py \
+		$(STUDY)/byol_conr_digits_k10.py $(STUDY)/byol_conr_digits_k4.py \
+		$(STUDY)/byol_conr_digits_k2.py $(STUDY)/byol_conr_digits_k4_official_loss.py \
+		$(STUDY)/byol_conr_digits_k4_lr01.py $(STUDY)/byol_ln_digits_k4.py \
+		--seeds 0 1 2 3 4 --load-from $< --out $(DIGITS_STUDY_DIR)/cmp
+
+$(CIFAR_STUDY_DIR)/warm/epoch_30.pth: | $(VENV)/.installed
+	$(PY) tools/train.py configs/demo/byol_cifar10_test.py --work-dir $(CIFAR_STUDY_DIR)/warm \
+		--cfg-options train_cfg.max_epochs=30 \
+		$(foreach l,train feature val test,$(l)_dataloader.dataset.data_root=$(CIFAR_TEST_DIR))
+
+cifar-study: $(CIFAR_STUDY_DIR)/warm/epoch_30.pth
+	$(PY) tools/analysis_tools/compare_runs.py configs/demo/byol_cifar10_test.py \
+		configs/demo/byol_conr_cifar10_test.py --seeds 0 1 2 --load-from $< \
+		--out $(CIFAR_STUDY_DIR)/cmp --cfg-options train_cfg.val_interval=1000 \
+		$(foreach l,train feature val test,$(l)_dataloader.dataset.data_root=$(CIFAR_TEST_DIR))
 
 test: $(VENV)/.tests
 	$(PY) -m pytest tests -q
