@@ -1,4 +1,4 @@
-"""The CIFAR-10 recipe takes the official step, on 1, 2 and 4 processes.
+"""The CIFAR-10 recipe takes the official step, on 1 and 4 processes.
 
 ``configs/conr/byol_conr_cifar10.py`` is trained (tests/parity_worker.py)
 with a tiny backbone on 16 digits images (one iteration per epoch, so
@@ -87,7 +87,10 @@ def runs(tmp_path_factory):
     out = {(norm, 1): torch.load(d / 'full.pth', weights_only=False)
            for norm, d in dirs.items()}
     d = dirs['bn']
-    for nproc in (2, 4):
+    # 4 processes: every rank holds a BN group of its own and the target
+    # shuffle crosses ranks (2 processes were checked too, and agreed, until
+    # the suite's time asked for one multi-process run)
+    for nproc in (4, ):
         finish(start_worker(['segments', 'bn', d, d / 'checkpoints'], nproc))
         out['bn', nproc] = torch.load(d / f'segments_{nproc}.pth',
                                       weights_only=False)
@@ -286,8 +289,8 @@ def test_recipe_equals_official_reference(runs, norm, segment):
     assert moved > 1e-5  # the parameters did move: the check can fail
 
 
-@pytest.mark.parametrize('nproc', [2, 4])
-def test_same_updates_on_2_and_4_processes(runs, nproc):
+@pytest.mark.parametrize('nproc', [4])
+def test_same_updates_on_4_processes(runs, nproc):
     for one, many in zip(runs['bn', 1], runs['bn', nproc]):
         assert [a['iter'] for a in one['after']] == \
             [a['iter'] for a in many['after']]

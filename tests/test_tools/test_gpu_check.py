@@ -1,13 +1,13 @@
 """tools/analysis_tools/gpu_check.sh at toy sizes on the CPU: every step
 runs and its line reaches summary.txt (the CUDA tests are skipped); the
 final lines of benchmark_step.py and benchmark_neighborhood.py agree with
-the lines printed before them."""
+the lines printed before them. The BYOL-vs-ConNR step (cluster_images.py,
+tested on its own in test_cluster_images.py) is skipped for want of
+--data, which the summary says."""
 import os.path as osp
 import re
 import subprocess
 import sys
-
-from tests.fake_data import write_image_folder
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -19,12 +19,11 @@ def final_line(path):
 
 def test_gpu_check_runs_every_step_on_cpu(tmp_path):
     from mmconr.clustering.faiss_backend import faiss_available
-    folder, _, _ = write_image_folder(str(tmp_path / 'photos'),
-                                      bad_files=False)
     out = tmp_path / 'check'
+    missing = str(tmp_path / 'no_photos')
     proc = subprocess.run(
         ['bash', osp.join(ROOT, 'tools/analysis_tools/gpu_check.sh'),
-         '--device', 'cpu', '--tiny', '--out', str(out), '--data', folder,
+         '--device', 'cpu', '--tiny', '--out', str(out), '--data', missing,
          '--python', sys.executable],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     summary = (out / 'summary.txt').read_text()
@@ -64,10 +63,5 @@ def test_gpu_check_runs_every_step_on_cpu(tmp_path):
                                          '| faiss | 3000 | 10 |'))]
     assert len(large) == (2 if faiss_available() else 1)
 
-    # BYOL vs ConNR on the folder
-    for method in ('byol', 'connr'):
-        line = next(x for x in lines if x.strip().startswith(f'{method}:'))
-        assert 'NMI=' in line and 'ACC=' in line and 'ARI=' in line
-    # the BYOL run had no group-aware stage, the ConNR run had one
-    assert 'group-aware stage starts' not in (out / 'byol.txt').read_text()
-    assert 'group-aware stage starts' in (out / 'connr.txt').read_text()
+    # BYOL vs ConNR: no folder, one line saying so
+    assert f'BYOL vs ConNR: skipped ({missing} not found)' in lines
