@@ -16,6 +16,12 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                          recursive=True) if '_base_' not in p)
+# The study's continuations (configs/demo/study/, docs/demo.md) change a
+# few keys of byol_conr_digits.py / byol_digits.py, which train below, and
+# are trained end to end by `make digits-study`: here they are built, not
+# trained, to keep the suite within its time.
+STUDY = [p for p in CONFIGS if osp.join('configs', 'demo', 'study') in p]
+TRAINED = [p for p in CONFIGS if p not in STUDY]
 
 
 @pytest.fixture(scope='module')
@@ -136,8 +142,23 @@ def shrink(cfg, work_dir, fake_roots):
     return cfg
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, ROOT) for p in CONFIGS])
+@pytest.mark.parametrize('path', STUDY,
+                         ids=[osp.relpath(p, ROOT) for p in STUDY])
+def test_study_config_builds(path, tmp_path, fake_roots):
+    """The runner, model, hooks and optimizer of a study config build; its
+    hooks read the stage keys it sets."""
+    cfg = shrink(Config.fromfile(path), tmp_path, fake_roots)
+    runner = Runner.from_cfg(copy.deepcopy(cfg))
+    runner.call_hook('before_run')
+    hooks = {type(h).__name__ for h in runner.hooks}
+    has_conr = any(h['type'] == 'ConAffNeckHook'
+                   for h in cfg.get('custom_hooks', []))
+    assert ('ConAffNeckHook' in hooks) == has_conr
+    assert runner.model.neighborhood is not None
+
+
+@pytest.mark.parametrize('path', TRAINED,
+                         ids=[osp.relpath(p, ROOT) for p in TRAINED])
 def test_config_trains_two_iterations_through_stage_switch(
         path, tmp_path, fake_roots, monkeypatch):
     from mmpretrain.datasets import CIFAR10
