@@ -48,14 +48,15 @@ demo: $(VENV)/.installed
 	$(MAKE) --no-print-directory demo-figures
 
 # What to look at, from the demo's last checkpoint: a contact sheet per
-# cluster (most central first), neighbourhood purity (paper Fig. 2, at the
-# paper's batch of 256 and the demo's 64) and the training curves.
+# cluster (most central first), neighbourhood purity (paper Fig. 2: the
+# paper's k1/k2 = 10/2 at its batch of 256 and at the demo's 64) and the
+# training curves.
 demo-figures: $(VENV)/.installed
 	$(PY) tools/analysis_tools/cluster_sheets.py $(DEMO_CFG) \
 		"$$(cat $(DEMO_DIR)/last_checkpoint)" --out-dir $(DEMO_DIR)/clustering
 	$(PY) tools/analysis_tools/neighbor_purity.py $(DEMO_CFG) \
 		"$$(cat $(DEMO_DIR)/last_checkpoint)" --batch-sizes 256 64 \
-		--out $(DEMO_DIR)/neighbor_purity.png
+		--k1 10 --k2 2 --out $(DEMO_DIR)/neighbor_purity.png
 	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_DIR) \
 		--out $(DEMO_DIR)/curves.png
 
