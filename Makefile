@@ -8,7 +8,7 @@
 #   make digits-study   BYOL warm-up to epoch 100, then 5 seeds of BYOL and
 #                       of each ConNR setting in configs/demo/study/ (~50 min)
 #   make cifar-study    the same on the CIFAR-10 test images in
-#                       $(CIFAR_TEST_DIR), 3 seeds (~60 min)
+#                       $(CIFAR_TEST_DIR), 3 seeds (~40 min)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
